@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { deploymentPathProblem } from './deployment-path.js';
+import { isDuration } from './duration.js';
+
+const DEFAULT_LISTEN = '0.0.0.0:17403';
+const LISTEN = /^(?:\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/;
+const filePath = z.string().min(1, { error: 'must not be empty' });
+
+/** Keys that make a daemon.yaml recognisable as one (used to tell it from a stow.yaml). */
+export const DAEMON_KEYS = [
+  'gitlabBase',
+  'project',
+  'gitlabToken',
+  'subfolder',
+  'keys',
+  'sopsBinary',
+  'listen',
+  'tlsCrt',
+  'tlsKey',
+  'pollInterval',
+  'stateDir',
+  'triggerToken',
+  'gitRepository',
+  'branch',
+  'dockerHost',
+] as const;
+
+export const daemonConfigSchema = z
+  .strictObject({
+    gitlabBase: z
+      .url({ protocol: /^https?$/, error: 'must be the GitLab API URL, e.g. https://git.example.com/api/v4' })
+      .optional(),
+    project: z.string().min(1).optional().describe('GitLab project path (ops/deployments) or numeric id'),
+    gitlabToken: z.string().min(1).optional().describe('project/group/personal access token with read_api'),
+    gitRepository: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('local git repository path or URL, instead of GitLab'),
+    branch: z.string().min(1).optional(),
+    subfolder: z.string().superRefine((value, ctx) => {
+      const problem = deploymentPathProblem(value);
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(value)} ${problem.replace('deployment folder', 'repository')}`,
+        });
+    }),
+    keys: filePath.optional().describe('age identities file (SOPS_AGE_KEY_FILE format)'),
+    sopsBinary: filePath.optional(),
+    listen: z
+      .string({ error: 'must be host:port in quotes or plain, e.g. 0.0.0.0:17403' })
+      .regex(LISTEN, { error: 'must be host:port, e.g. 0.0.0.0:17403' })
+      .default(DEFAULT_LISTEN),
+    tlsCrt: filePath.optional(),
+    tlsKey: filePath.optional(),
+    pollInterval: z
+      .string()
+      .refine(isDuration, { error: 'must be a duration such as 5m or 30s' })
+      .default('5m'),
+    stateDir: filePath.optional(),
+    triggerToken: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+    dockerHost: z
+      .string()
+      .regex(/^(unix|tcp|http|https):\/\//, { error: 'must be unix:///path or tcp://host:port' })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const gitlabKeys = (['gitlabBase', 'project', 'gitlabToken'] as const).filter(
+      (key) => config[key] !== undefined,
+    );
+    if (config.gitRepository !== undefined) {
+      for (const key of gitlabKeys) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'cannot be combined with gitRepository: choose one source',
+        });
+      }
+    } else if (gitlabKeys.length < 3) {
+      const missing = (['gitlabBase', 'project', 'gitlabToken'] as const).filter(
+        (key) => config[key] === undefined,
+      );
+      for (const key of missing) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'is required (or set gitRepository to use a git repository instead of GitLab)',
+        });
+      }
+    }
+    if (config.branch !== undefined && config.gitRepository === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['branch'],
+        message: 'only applies with gitRepository (GitLab uses its default branch)',
+      });
+    }
+    if ((config.tlsCrt === undefined) !== (config.tlsKey === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [config.tlsCrt === undefined ? 'tlsCrt' : 'tlsKey'],
+        message: 'tlsCrt and tlsKey go together',
+      });
+    }
+  });
+
+export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;

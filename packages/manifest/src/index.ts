@@ -1,0 +1,26 @@
+export type { ConfigKind } from './config-kind.js';
+export { detectConfigKind } from './config-kind.js';
+export type { DaemonConfig, DesiredStateSourceConfig } from './daemon-config.js';
+export { parseDaemonConfig, readDaemonConfig } from './daemon-config.js';
+export { daemonConfigSchema } from './daemon-schema.js';
+export { deploymentPathProblem } from './deployment-path.js';
+export { isDuration, parseDuration } from './duration.js';
+export type { ManifestErrorCode, ManifestIssue } from './errors.js';
+export { formatIssue, ManifestError } from './errors.js';
+export type { ImageReference } from './image-reference.js';
+export { formatImageReference, isDigest, parseImageReference } from './image-reference.js';
+export { stowManifestJsonSchema } from './json-schema.js';
+export type { PortBinding } from './port-binding.js';
+export { parsePortBinding } from './port-binding.js';
+export { Secret } from './secret.js';
+export { missingReferences, parseStowManifest, readStowManifest } from './stow-manifest.js';
+export type {
+  ContainerSpec,
+  HealthcheckSpec,
+  MountSpec,
+  StowManifest,
+  StowManifestInput,
+} from './stow-schema.js';
+export { CONTAINER_NAME, DEPLOYMENT_NAME, stowManifestSchema } from './stow-schema.js';
+export type { ValidationReport } from './validate-file.js';
+export { validateConfigFile } from './validate-file.js';

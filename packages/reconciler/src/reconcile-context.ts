@@ -1,0 +1,33 @@
+import type { Quarantine, SnapshotStore } from '@stow/snapshot-store';
+import type { DockerSteps } from './docker-port.js';
+import type { Clock, DeploymentSource } from './ports.js';
+import type { ReconcileLog } from './reconcile-log.js';
+import type { SecretsConfig } from './secrets.js';
+
+/** Everything one reconcile reaches the world through, injected by the CLI or the daemon. */
+export interface ReconcileContext {
+  readonly source: DeploymentSource;
+  readonly secrets: SecretsConfig;
+  readonly docker: DockerSteps;
+  readonly store: SnapshotStore;
+  readonly quarantine: Quarantine;
+  readonly clock: Clock;
+  readonly log: ReconcileLog;
+  /** How long to wait for another stow process holding the host lock (default 10 minutes). */
+  readonly lockWaitMs?: number;
+  /** Snapshots kept besides running and previous (default 5). */
+  readonly keepSnapshots?: number;
+}
+
+/** Why this reconcile runs: a poll skips quarantined hashes; a trigger or an operator retries them. */
+export type ReconcileTrigger = 'poll' | 'start' | 'trigger' | 'manual';
+
+export interface ReconcileRequest {
+  readonly trigger: ReconcileTrigger;
+  /** A specific commit instead of the default branch head (`stow reconcile --rev`). */
+  readonly revision?: string;
+  /** Plan only: download, decrypt, hash, observe and plan; change nothing. */
+  readonly dryRun?: boolean;
+  /** Called once the target is known, before applying: lets the daemon report `reconciling`. */
+  readonly onTarget?: (target: { gitRevision: string; deploymentHash: string }) => void;
+}

@@ -1,0 +1,61 @@
+import type { PreviousRef } from '@stow/snapshot-store';
+import type { TargetDeployment } from './docker-port.js';
+import type { ReconcileContext } from './reconcile-context.js';
+import { parseRenderedManifest } from './rendered-manifest.js';
+import { reasonOf } from './step-failure.js';
+
+export type RollbackResult =
+  | { readonly ok: true; readonly restoredDeploymentHash: string | undefined }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * SPEC section 9: running-config.previous goes back to running-config, then Docker is planned back
+ * to the previous deployment from its rendered manifest with the same rules, applied and verified.
+ * With nothing before (first deploy), everything of `deploymentName` is removed instead.
+ */
+export async function rollBack(context: ReconcileContext, deploymentName: string): Promise<RollbackResult> {
+  const { store, log } = context;
+  try {
+    const previous = await store.restorePrevious();
+    const target = await targetOfPrevious(context, previous, deploymentName);
+    log.log('warn', 'rolling back', {
+      to: target.manifest ? target.deploymentHash : 'nothing (first deploy)',
+      deployment: target.deploymentName,
+    });
+    return await convergeTo(context, target);
+  } catch (error) {
+    return { ok: false, reason: `rollback failed: ${reasonOf(error)}` };
+  }
+}
+
+/** Plans, applies and verifies `target`; used by rollback and by repairs toward running-config. */
+export async function convergeTo(
+  context: ReconcileContext,
+  target: TargetDeployment,
+): Promise<RollbackResult> {
+  const { docker, log } = context;
+  const plan = await docker.plan(target);
+  if (!plan.unchanged) await docker.apply(plan, target);
+  if (!target.manifest) return { ok: true, restoredDeploymentHash: undefined };
+  const verified = await docker.verify(target);
+  if (!verified.ok) return { ok: false, reason: `previous deployment did not verify: ${verified.reason}` };
+  log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
+  return { ok: true, restoredDeploymentHash: target.deploymentHash };
+}
+
+export async function targetOfPrevious(
+  context: ReconcileContext,
+  previous: PreviousRef,
+  deploymentName: string,
+): Promise<TargetDeployment> {
+  if (previous.kind === 'nothing') {
+    return { deploymentName, deploymentHash: '', manifest: undefined, snapshotDir: undefined };
+  }
+  const rendered = parseRenderedManifest(await context.store.readRenderedManifest(previous), previous.dir);
+  return {
+    deploymentName: rendered.manifest.deployment.name,
+    deploymentHash: previous.deploymentHash,
+    manifest: rendered.manifest,
+    snapshotDir: previous.dir,
+  };
+}

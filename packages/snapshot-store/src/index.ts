@@ -1,0 +1,12 @@
+export type { SnapshotStoreErrorCode } from './errors.js';
+export { SnapshotStoreError } from './errors.js';
+export type { AcquireOptions, HostLock, LockOwner } from './host-lock.js';
+export { acquireHostLock } from './host-lock.js';
+export type { StateLayout } from './layout.js';
+export { stateLayout } from './layout.js';
+export type { SnapshotMetadata } from './metadata.js';
+export { METADATA_FILES } from './metadata.js';
+export type { FailedDeployment, Quarantine } from './quarantine.js';
+export { createQuarantine } from './quarantine.js';
+export type { CommitInput, PreviousRef, SnapshotRef, SnapshotStore } from './snapshot-store.js';
+export { createSnapshotStore } from './snapshot-store.js';
