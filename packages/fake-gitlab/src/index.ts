@@ -1,0 +1,18 @@
+export type { CommitAction } from './commit-actions.js';
+export { readFileAt } from './commit-actions.js';
+export type { FakeGitlabErrorCode } from './errors.js';
+export { FakeGitlabError } from './errors.js';
+export { initBareRepo } from './git.js';
+export type { FakeGitlab } from './server.js';
+export { createFakeGitlab } from './server.js';
+export type { MergeRequestRecord } from './state.js';
+export type {
+  FakeGitlabOptions,
+  FakeToken,
+  FakeUser,
+  FaultSpec,
+  FileSpec,
+  RecordedRequest,
+  SeedFiles,
+  TokenScope,
+} from './types.js';

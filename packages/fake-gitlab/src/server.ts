@@ -1,0 +1,324 @@
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildCommit, type CommitAction } from './commit-actions.js';
+import { FakeGitlabError } from './errors.js';
+import { initBareRepo } from './git.js';
+import { ApiError, readBody, sendJson } from './http-util.js';
+import { branchSha, readTree, updateBranch } from './repo.js';
+import type { Route } from './route-types.js';
+import { matchRoute } from './routes.js';
+import { mergeMergeRequest } from './routes-merge-requests.js';
+import { type ActiveFault, FakeState, type MergeRequestRecord } from './state.js';
+import type {
+  FakeGitlabOptions,
+  FakeToken,
+  FakeUser,
+  FaultSpec,
+  RecordedRequest,
+  SeedFiles,
+} from './types.js';
+
+export interface FakeGitlab {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** http://127.0.0.1:PORT/api/v4 (what `gitlabBase` / CI_API_V4_URL hold). */
+  readonly apiUrl: string;
+  readonly projectId: number;
+  readonly project: string;
+  /** Path of the backing bare repository. */
+  readonly repo: string;
+  /** Every request answered so far (never the token). */
+  readonly requests: RecordedRequest[];
+  readonly mergeRequests: readonly MergeRequestRecord[];
+  /** Commits files (null deletes) on top of `branch` (or `from`) and moves the branch; returns the sha. */
+  commitFiles(
+    branch: string,
+    files: SeedFiles,
+    options?: { message?: string; from?: string },
+  ): Promise<string>;
+  branchHead(branch: string): Promise<string | null>;
+  /** Merges an open MR with a merge commit, deleting the source branch when asked; returns the merge sha. */
+  merge(iid: number, options?: { removeSourceBranch?: boolean }): Promise<string>;
+  /** The next `times` (default 1) requests matching misbehave as specified. */
+  injectFault(fault: FaultSpec): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_USERS: FakeUser[] = [{ id: 1, username: 'stow-bot', name: 'Stow Bot', state: 'active' }];
+
+type Auth =
+  | { kind: 'anonymous' }
+  | { kind: 'token'; token: FakeToken; via: 'private-token' | 'bearer' | 'job-token' }
+  | { kind: 'invalid'; via: 'private-token' | 'bearer' | 'job-token'; revoked: boolean };
+
+function authenticate(state: FakeState, req: IncomingMessage): Auth {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  let via: 'private-token' | 'bearer' | 'job-token';
+  let value: string | undefined;
+  if (header('private-token') !== undefined) {
+    via = 'private-token';
+    value = header('private-token');
+  } else if (header('job-token') !== undefined) {
+    via = 'job-token';
+    value = header('job-token');
+  } else if (/^bearer /i.test(header('authorization') ?? '')) {
+    via = 'bearer';
+    value = (header('authorization') ?? '').slice(7).trim();
+  } else {
+    return { kind: 'anonymous' };
+  }
+  const token = state.tokens.find((t) => t.token === value);
+  const kindMatches = token && (via === 'job-token') === ((token.kind ?? 'access') === 'job');
+  if (!token || !kindMatches || token.revoked)
+    return { kind: 'invalid', via, revoked: token?.revoked === true };
+  return { kind: 'token', token, via };
+}
+
+/** GitLab's answer to a credential that may not call `route`, or null when it may. */
+function authorize(route: Route, auth: Auth): ApiError | null {
+  if (auth.kind === 'invalid') {
+    return auth.revoked
+      ? new ApiError(401, {
+          error: 'invalid_token',
+          error_description: 'Token was revoked. You have to re-authenticate.',
+        })
+      : new ApiError(401, { message: '401 Unauthorized' });
+  }
+  if (auth.kind === 'anonymous') {
+    // Private project: invisible to anonymous callers. /users is public.
+    if (route.project) return new ApiError(404, { message: '404 Project Not Found' });
+    return route.access === 'write' ? new ApiError(401, { message: '401 Unauthorized' }) : null;
+  }
+  const { token } = auth;
+  if ((token.kind ?? 'access') === 'job') {
+    return route.jobToken && route.access === 'read'
+      ? null
+      : new ApiError(401, { message: '401 Unauthorized' });
+  }
+  const scopes = token.scopes ?? ['api'];
+  const ok =
+    route.access === 'read' ? scopes.includes('api') || scopes.includes('read_api') : scopes.includes('api');
+  if (ok) return null;
+  return new ApiError(403, {
+    error: 'insufficient_scope',
+    error_description: 'The request requires higher privileges than provided by the access token.',
+    scope: route.access === 'read' ? 'read_api api' : 'api',
+  });
+}
+
+function takeFault(state: FakeState, method: string, path: string): ActiveFault | null {
+  const fault = state.faults.find(
+    (f) =>
+      f.remaining > 0 &&
+      (!f.method || f.method.toUpperCase() === method) &&
+      (f.path === undefined || (typeof f.path === 'string' ? path.includes(f.path) : f.path.test(path))),
+  );
+  if (!fault) return null;
+  fault.remaining -= 1;
+  return fault;
+}
+
+/** Cuts the connection once `limit` body bytes were written. */
+function truncateAfter(res: ServerResponse, limit: number): void {
+  let written = 0;
+  const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  const cut = (chunk: unknown): boolean => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+    const room = limit - written;
+    if (room <= 0) {
+      res.socket?.destroy();
+      return false;
+    }
+    written += Math.min(room, buf.length);
+    if (buf.length >= room) {
+      write(buf.subarray(0, room));
+      // Let the partial chunk leave before the socket dies.
+      setTimeout(() => res.socket?.destroy(), 20);
+      return false;
+    }
+    return write(buf);
+  };
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (chunk === undefined || chunk === null) return write(chunk, ...rest);
+    return cut(chunk);
+  }) as typeof res.write;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (chunk !== undefined && typeof chunk !== 'function') {
+      if (!cut(chunk)) return res;
+      return end(...rest.filter((r) => typeof r === 'function'));
+    }
+    return end(chunk, ...rest);
+  }) as typeof res.end;
+}
+
+async function handle(state: FakeState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake.invalid');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const auth = authenticate(state, req);
+  const prefix = '/api/v4/';
+  const rawPath = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : null;
+  const record: RecordedRequest = {
+    method,
+    path: rawPath ?? url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    auth: auth.kind === 'anonymous' ? null : auth.via,
+    secFetchMode: req.headers['sec-fetch-mode'] as string | undefined,
+    status: 0,
+  };
+  state.requests.push(record);
+  res.on('finish', () => {
+    record.status = res.statusCode;
+  });
+
+  const fault = rawPath === null ? null : takeFault(state, method, rawPath);
+  if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+  if (fault?.reset) {
+    req.socket.destroy();
+    return;
+  }
+  if (fault?.status) {
+    const headers: Record<string, string> = {};
+    if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
+    const body =
+      fault.body ?? (fault.status === 429 ? 'Retry later\n' : { message: `${fault.status} Fault Injected` });
+    if (typeof body === 'string') {
+      res.writeHead(fault.status, { 'Content-Type': 'text/plain', ...headers });
+      res.end(body);
+    } else sendJson(res, fault.status, body, headers);
+    return;
+  }
+  if (fault?.truncateAfterBytes !== undefined) truncateAfter(res, fault.truncateAfterBytes);
+
+  try {
+    if (rawPath === null) throw new ApiError(404, { error: '404 Not Found' });
+    const match = matchRoute(method, rawPath.split('/'));
+    if (!match) throw new ApiError(404, { error: '404 Not Found' });
+    if ('methodMismatch' in match) throw new ApiError(405, { error: '405 Not Allowed' });
+    const { route, params } = match;
+    const denied = authorize(route, auth);
+    if (denied) throw denied;
+    if (route.project) {
+      const id = params.id ?? '';
+      const known =
+        id === String(state.projectId) || id.toLowerCase() === state.pathWithNamespace.toLowerCase();
+      if (!known) throw new ApiError(404, { message: '404 Project Not Found' });
+    }
+    const username = auth.kind === 'token' ? auth.token.username : undefined;
+    const user = state.users.find((u) => u.username === username) ?? state.users[0] ?? DEFAULT_USERS[0];
+    let body: Promise<Record<string, unknown>> | undefined;
+    await route.handler({
+      state,
+      req,
+      res,
+      url,
+      params,
+      user: user as FakeUser,
+      body: () => {
+        body ??= readBody(req);
+        return body;
+      },
+    });
+  } catch (error) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof ApiError) sendJson(res, error.status, error.body, error.headers);
+    else sendJson(res, 500, { message: '500 Internal Server Error' });
+  }
+}
+
+function toActions(files: SeedFiles, tree: Set<string>): CommitAction[] {
+  return Object.entries(files).map(([file_path, spec]): CommitAction => {
+    if (spec === null) return { action: 'delete', file_path };
+    const { content, executable } =
+      typeof spec === 'string' || Buffer.isBuffer(spec) ? { content: spec, executable: false } : spec;
+    return {
+      action: tree.has(file_path) ? 'update' : 'create',
+      file_path,
+      content: Buffer.from(content).toString('base64'),
+      encoding: 'base64',
+      execute_filemode: executable === true,
+    };
+  });
+}
+
+/** Starts a fake GitLab API v4 on 127.0.0.1 (port 0 by default) for one project backed by `options.repo`. */
+export async function createFakeGitlab(options: FakeGitlabOptions): Promise<FakeGitlab> {
+  const project = options.project ?? 'ops/deployments';
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/.test(project)) {
+    throw new FakeGitlabError('BAD_CONFIG', `project must look like group/name, got "${project}"`);
+  }
+  if (!existsSync(options.repo)) await initBareRepo(options.repo, options.defaultBranch ?? 'main');
+  const state = new FakeState(
+    options.repo,
+    options.projectId ?? 1,
+    project,
+    options.tokens ?? [],
+    options.users ?? DEFAULT_USERS,
+    options.gzipLevel ?? 6,
+    options.archiveCacheDir,
+  );
+  const server: Server = createServer((req, res) => {
+    handle(state, req, res).catch(() => res.destroy());
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  state.baseUrl = url;
+
+  return {
+    url,
+    apiUrl: `${url}/api/v4`,
+    projectId: state.projectId,
+    project,
+    repo: options.repo,
+    requests: state.requests,
+    mergeRequests: state.mergeRequests,
+    async commitFiles(branch, files, opts = {}) {
+      return state.exclusive(async () => {
+        const current = await branchSha(state.gitDir, branch);
+        const start = opts.from ? await branchSha(state.gitDir, opts.from) : current;
+        if (opts.from && !start) throw new FakeGitlabError('BAD_CONFIG', `no branch ${opts.from}`);
+        const tree = new Set((await readTree(state.gitDir, start)).keys());
+        const who = { name: 'Seed', email: 'seed@example.com' };
+        const sha = await buildCommit(
+          state.gitDir,
+          start,
+          toActions(files, tree),
+          opts.message ?? `Update ${branch}`,
+          who,
+        );
+        await updateBranch(state.gitDir, branch, sha);
+        return sha;
+      });
+    },
+    branchHead: (branch) => branchSha(state.gitDir, branch),
+    async merge(iid, opts = {}) {
+      const mr = await mergeMergeRequest(state, iid, opts);
+      return mr.mergeCommitSha ?? '';
+    },
+    injectFault(fault) {
+      state.faults.push({ ...fault, remaining: fault.times ?? 1 });
+    },
+    clearFaults() {
+      state.faults.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,148 @@
+import type { GitCommit } from './repo.js';
+import { branchSha, headBranch, readCommit } from './repo.js';
+import type { FakeToken, FakeUser, FaultSpec, RecordedRequest } from './types.js';
+
+export interface MergeRequestRecord {
+  id: number;
+  iid: number;
+  title: string;
+  description: string;
+  state: 'opened' | 'closed' | 'merged';
+  sourceBranch: string;
+  targetBranch: string;
+  authorId: number;
+  assigneeIds: number[];
+  labels: string[];
+  squash: boolean;
+  removeSourceBranch: boolean;
+  createdAt: string;
+  updatedAt: string;
+  mergedAt: string | null;
+  closedAt: string | null;
+  mergeCommitSha: string | null;
+  /** Source head when merged or closed (open MRs read the branch). */
+  frozenSha: string | null;
+}
+
+export interface ActiveFault extends FaultSpec {
+  remaining: number;
+}
+
+/** Everything the fake server keeps in memory beside the git repository. */
+export class FakeState {
+  readonly mergeRequests: MergeRequestRecord[] = [];
+  readonly faults: ActiveFault[] = [];
+  readonly requests: RecordedRequest[] = [];
+  baseUrl = '';
+  private nextMrId = 1000;
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly gitDir: string,
+    readonly projectId: number,
+    readonly pathWithNamespace: string,
+    readonly tokens: FakeToken[],
+    readonly users: FakeUser[],
+    readonly gzipLevel: number,
+    readonly archiveCacheDir: string | undefined,
+  ) {}
+
+  get projectPath(): string {
+    return this.pathWithNamespace.split('/').pop() ?? this.pathWithNamespace;
+  }
+
+  get webUrl(): string {
+    return `${this.baseUrl}/${this.pathWithNamespace}`;
+  }
+
+  /** Serialises writes (commits, branch moves, merges) like GitLab's per-ref locking. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  allocateMergeRequestId(): { id: number; iid: number } {
+    this.nextMrId += 1;
+    return { id: this.nextMrId, iid: this.mergeRequests.length + 1 };
+  }
+
+  /** The default branch, or null while the repository is empty (GitLab's `default_branch: null`). */
+  async defaultBranch(): Promise<string | null> {
+    const head = await headBranch(this.gitDir);
+    return (await branchSha(this.gitDir, head)) ? head : null;
+  }
+
+  userJson(user: FakeUser) {
+    return {
+      id: user.id,
+      username: user.username,
+      name: user.name ?? user.username,
+      state: user.state ?? 'active',
+      locked: user.state === 'blocked',
+      avatar_url: null,
+      web_url: `${this.baseUrl}/${user.username}`,
+    };
+  }
+
+  commitJson(c: GitCommit) {
+    return {
+      id: c.sha,
+      short_id: c.sha.slice(0, 8),
+      created_at: c.committedDate,
+      parent_ids: c.parents,
+      title: c.message.split('\n')[0] ?? '',
+      message: c.message,
+      author_name: c.authorName,
+      author_email: c.authorEmail,
+      authored_date: c.authoredDate,
+      committer_name: c.committerName,
+      committer_email: c.committerEmail,
+      committed_date: c.committedDate,
+      trailers: {},
+      extended_trailers: {},
+      web_url: `${this.webUrl}/-/commit/${c.sha}`,
+    };
+  }
+
+  async commitJsonFor(sha: string) {
+    return this.commitJson(await readCommit(this.gitDir, sha));
+  }
+
+  async mergeRequestJson(mr: MergeRequestRecord) {
+    const sha = mr.state === 'opened' ? await branchSha(this.gitDir, mr.sourceBranch) : mr.frozenSha;
+    const user = (id: number) => this.users.find((u) => u.id === id);
+    const assignees = mr.assigneeIds.map(user).filter((u): u is FakeUser => u !== undefined);
+    const author = user(mr.authorId);
+    return {
+      id: mr.id,
+      iid: mr.iid,
+      project_id: this.projectId,
+      title: mr.title,
+      description: mr.description,
+      state: mr.state,
+      created_at: mr.createdAt,
+      updated_at: mr.updatedAt,
+      merged_at: mr.mergedAt,
+      closed_at: mr.closedAt,
+      target_branch: mr.targetBranch,
+      source_branch: mr.sourceBranch,
+      source_project_id: this.projectId,
+      target_project_id: this.projectId,
+      author: author ? this.userJson(author) : null,
+      assignee: assignees[0] ? this.userJson(assignees[0]) : null,
+      assignees: assignees.map((u) => this.userJson(u)),
+      labels: mr.labels,
+      draft: false,
+      work_in_progress: false,
+      merge_status: 'can_be_merged',
+      detailed_merge_status: mr.state === 'opened' ? 'mergeable' : 'not_open',
+      sha,
+      merge_commit_sha: mr.mergeCommitSha,
+      squash: mr.squash,
+      force_remove_source_branch: mr.removeSourceBranch,
+      references: { short: `!${mr.iid}`, full: `${this.pathWithNamespace}!${mr.iid}` },
+      web_url: `${this.webUrl}/-/merge_requests/${mr.iid}`,
+    };
+  }
+}
