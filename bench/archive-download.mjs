@@ -52,7 +52,7 @@ if (process.argv[2] === '--serve') {
   };
   for (let i = 0; i < FILES; i++) files[`${SUBFOLDER}/d${i % 8}/f${i}.bin`] = randomBytes(size);
   const sha = await fake.commitFiles('main', files, { message: 'bench data' });
-  process.stdout.write(`${apiUrl} ${sha}\n`);
+  process.stdout.write(`${fake.apiUrl} ${sha}\n`);
   process.on('SIGTERM', () => fake.close().then(() => process.exit(0)));
 } else {
   await main();
