@@ -5,6 +5,8 @@ export interface CommandIo {
   readonly stdout: { write(text: string | Uint8Array): unknown };
   readonly stderr: { write(text: string): unknown };
   readonly env: NodeJS.ProcessEnv;
+  /** A person at a terminal (TTY and not CI): show progress. */
+  readonly interactive: boolean;
   readonly cwd: string;
 }
 

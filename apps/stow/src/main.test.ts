@@ -25,6 +25,8 @@ describe('stow', () => {
   it('refuses an unknown command with exit 2', async () => {
     const result = await runCli(['deploy']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^stow: unknown command "deploy"; commands: hash, decrypt, validate/);
+    expect(result.stderr).toMatch(
+      /^stow: unknown command "deploy"; commands: reconcile, hash, decrypt, validate/,
+    );
   });
 });

@@ -1,7 +1,24 @@
+export type { ContextOptions } from './context-from-config.js';
+export { createReconcileContext } from './context-from-config.js';
+export type {
+  DockerPlan,
+  DockerSteps,
+  PlannedAction,
+  TargetDeployment,
+  VerifyResult,
+} from './docker-port.js';
+export type { DockerStepsOptions } from './docker-steps.js';
+export { createDockerSteps } from './docker-steps.js';
 export { hashDeploymentFolder } from './hash-folder.js';
 export type { ReconcileOutcome, ReconcileStep } from './outcome.js';
 export { exitCodeOf } from './outcome.js';
+export type { PlanSummary } from './plan-summary.js';
+export type { Clock, DeploymentSource } from './ports.js';
+export { systemClock } from './ports.js';
+export type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
 export type { LogFields, LogLevel, ReconcileLog } from './reconcile-log.js';
 export { jsonLinesLog, newReconcileId, silentLog } from './reconcile-log.js';
+export { resolveDeployment } from './resolve-deployment.js';
+export { runReconcile } from './run-reconcile.js';
 export type { SecretsConfig } from './secrets.js';
 export { decryptAndHash } from './secrets.js';

@@ -19,7 +19,7 @@ export interface PreparedRevision {
 
 /** fetch -> decrypt -> hash -> load stow.yaml. Throws StepFailure; the caller owns the staging dir. */
 export async function prepareRevision(
-  context: ReconcileContext,
+  context: Pick<ReconcileContext, 'source' | 'secrets' | 'log'>,
   gitRevision: string,
   stagingDir: string,
 ): Promise<PreparedRevision> {

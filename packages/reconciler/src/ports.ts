@@ -7,15 +7,13 @@ export interface DeploymentSource {
   /** The newest commit of the default branch (GitLab) or of the configured branch (git). */
   defaultBranchHead(): Promise<{ readonly sha: string }>;
   /** Writes the deployment subfolder at `sha` into the empty directory `stagingDir`. */
-  fetchSubfolder(sha: string, stagingDir: string): Promise<void>;
+  fetchSubfolder(sha: string, stagingDir: string): Promise<unknown>;
+  /** The full 40-hex sha of a commit given by (possibly abbreviated) sha, or null when unknown. */
+  resolveCommit(sha: string): Promise<string | null>;
+  /** Whether the commit is contained in the default branch (merged), so it may be deployed. */
+  isOnDefaultBranch(sha: string): Promise<boolean>;
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+// One clock for the whole reconcile: the verifier's (now + sleep), injectable in tests.
+export type { Clock } from '@stow/rollout-verifier';
+export { systemClock } from '@stow/rollout-verifier';

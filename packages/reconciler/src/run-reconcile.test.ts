@@ -139,7 +139,10 @@ describe('runReconcile', () => {
     });
     const unreachable = setup({}, A);
     unreachable.context.source.fetchSubfolder = async () => {
-      throw Object.assign(new Error('GET archive: connect ECONNREFUSED'), { code: 'UNREACHABLE' });
+      throw Object.assign(new Error('GET archive: connect ECONNREFUSED'), {
+        code: 'NETWORK',
+        transient: true,
+      });
     };
     expect(await runReconcile(unreachable.context, { trigger: 'poll' })).toMatchObject({
       kind: 'failed',

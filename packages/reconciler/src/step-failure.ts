@@ -36,6 +36,9 @@ export async function step<T>(name: ReconcileStep, run: () => Promise<T>): Promi
 
 function isTerminal(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // Errors that know whether waiting helps (GitLab: 429/5xx/timeouts are transient) say so themselves.
+  const transient = (error as { transient?: unknown }).transient;
+  if (typeof transient === 'boolean') return !transient;
   const code = (error as { code?: unknown }).code;
   return TERMINAL_ERRORS.has(error.name) || (typeof code === 'string' && TERMINAL_CODES.has(code));
 }

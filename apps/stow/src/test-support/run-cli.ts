@@ -21,6 +21,7 @@ export async function runCli(
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     env,
+    interactive: false,
     cwd,
   });
   return { code, stdout, stderr };

@@ -14,10 +14,13 @@ export function fakeSource(
 ): DeploymentSource {
   return {
     describe: () => 'fake',
+    resolveCommit: async (sha) => (revisions.has(sha) ? sha : null),
+    isOnDefaultBranch: async (sha) => revisions.has(sha),
     defaultBranchHead: async () => ({ sha: head() }),
     async fetchSubfolder(sha, stagingDir) {
       const files = revisions.get(sha);
-      if (!files) throw Object.assign(new Error(`unknown revision ${sha}`), { code: 'NOT_FOUND' });
+      if (!files)
+        throw Object.assign(new Error(`unknown revision ${sha}`), { code: 'NOT_FOUND', transient: false });
       for (const [relative, contents] of Object.entries(files)) {
         await fs.mkdir(path.dirname(path.join(stagingDir, relative)), { recursive: true });
         await fs.writeFile(path.join(stagingDir, relative), contents);

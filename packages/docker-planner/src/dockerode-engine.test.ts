@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { engineMessage, toPlannerError } from './dockerode-engine.js';
+
+/** Shapes of dockerode / docker-modem failures, as they arrive. */
+const httpError = (statusCode: number, message: string) =>
+  Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), {
+    statusCode,
+    reason: 'no such container',
+    json: { message },
+  });
+
+describe('toPlannerError', () => {
+  it.each([
+    [
+      'a 409 on create is a name conflict',
+      httpError(409, 'Conflict. The container name "/web" is already in use'),
+      'CREATE_FAILED',
+      'NAME_CONFLICT',
+      /creating web: Conflict\. The container name/,
+    ],
+    [
+      'a 404 reads e.json.message, not the reason',
+      httpError(404, 'No such image: x:1'),
+      'CREATE_FAILED',
+      'CREATE_FAILED',
+      /creating web: No such image: x:1$/,
+    ],
+    [
+      'an abort is a timeout',
+      Object.assign(new Error('This operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+      'START_FAILED',
+      'ENGINE_TIMEOUT',
+      /did not answer in time/,
+    ],
+    [
+      'a TimeoutError is a timeout',
+      new DOMException('timed out', 'TimeoutError'),
+      'ENGINE_ERROR',
+      'ENGINE_TIMEOUT',
+      /did not answer in time/,
+    ],
+    [
+      'a refused socket is unreachable',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      'ENGINE_ERROR',
+      'ENGINE_UNREACHABLE',
+      /unreachable \(ECONNREFUSED\)/,
+    ],
+    [
+      'a missing socket is unreachable',
+      Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }),
+      'ENGINE_ERROR',
+      'ENGINE_UNREACHABLE',
+      /unreachable/,
+    ],
+    [
+      'a 500 keeps the given code',
+      httpError(500, 'driver failed'),
+      'START_FAILED',
+      'START_FAILED',
+      /creating web: driver failed/,
+    ],
+  ])('%s', (_name, error, given, code, message) => {
+    const mapped = toPlannerError(error, given as 'CREATE_FAILED', 'creating web', { container: 'web' });
+    expect(mapped.code).toBe(code);
+    expect(mapped.message).toMatch(message);
+    expect(mapped.container).toBe('web');
+    expect(mapped.cause).toBe(error);
+  });
+
+  it('engineMessage falls back to the error message', () => {
+    expect(engineMessage(new Error('boom'))).toBe('boom');
+  });
+});

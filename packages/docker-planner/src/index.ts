@@ -1,0 +1,34 @@
+export type { ApplyOptions, ApplyProgress, ApplyResult, ApplyStep } from './apply-plan.js';
+export { applyPlan, pullReference } from './apply-plan.js';
+export type {
+  ContainerCreateBody,
+  CreateContext,
+  CreateOptions,
+  EngineHealthcheck,
+  EngineHostConfig,
+  EngineMount,
+  EnginePortBinding,
+} from './create-options.js';
+export { memoryBytes, restartPolicyOf, toCreateOptions } from './create-options.js';
+export type { DockerEngineOptions } from './dockerode-engine.js';
+export { createDockerEngine, engineMessage } from './dockerode-engine.js';
+export type { DockerEngine, InspectedContainer, NetworkCreateRequest, RegistryAuth } from './engine.js';
+export { mergeEnvFiles, parseEnvFile } from './env-file.js';
+export type { DockerPlannerErrorCode, DockerPlannerErrorContext } from './errors.js';
+export { DockerPlannerError } from './errors.js';
+export { hashLabelValue, LABEL_CONTAINER, LABEL_DEPLOYMENT, LABEL_HASH } from './labels.js';
+export { observeActual } from './observe.js';
+export type {
+  ActualContainer,
+  ActualNetwork,
+  ActualState,
+  ContainerAction,
+  DesiredState,
+  NetworkSpec,
+  NetworkToCreate,
+  Plan,
+  PlannedContainer,
+} from './plan.js';
+export { plan } from './plan.js';
+export type { ReadDockerConfigOptions, RegistryAuthLookup } from './registry-auth.js';
+export { readDockerConfigAuth, registryAuthFromConfig, registryHostOf } from './registry-auth.js';

@@ -1,0 +1,93 @@
+import type { Observation } from './observation.js';
+
+export const LABEL_DEPLOYMENT = 'stow.deployment';
+export const LABEL_HASH = 'stow.hash';
+
+export interface ExpectedDeployment {
+  readonly deploymentName: string;
+  /** Deployment hash (64 hex); containers carry `stow.hash=v1:<hash>`. */
+  readonly deploymentHash: string;
+  readonly containers: readonly string[];
+}
+
+export interface ContainerVerdict {
+  readonly valid: boolean;
+  /** `running`, `healthy`, or why it is not valid: `missing`, `exited (code 3)`, `unhealthy (...)`... */
+  readonly reason: string;
+  /** Cannot become valid again during this verification (restarted, replaced): fail now. */
+  readonly terminal: boolean;
+}
+
+export interface Evaluation {
+  readonly valid: boolean;
+  readonly containers: Readonly<Record<string, ContainerVerdict>>;
+}
+
+/**
+ * Judges one observation of the deployment (SPEC section 8). Pure. `firstIds`: the container id first seen
+ * per name during this verification; a different id now means the container was replaced.
+ */
+export function evaluate(
+  observations: readonly Observation[],
+  expected: ExpectedDeployment,
+  firstIds: Readonly<Record<string, string>> = {},
+): Evaluation {
+  const byName = new Map(observations.map((o) => [o.name, o]));
+  const containers: Record<string, ContainerVerdict> = {};
+  for (const name of expected.containers) {
+    containers[name] = judge(byName.get(name), expected, firstIds[name]);
+  }
+  return { valid: Object.values(containers).every((v) => v.valid), containers };
+}
+
+const invalid = (reason: string, terminal = false): ContainerVerdict => ({ valid: false, reason, terminal });
+
+function judge(
+  observation: Observation | undefined,
+  expected: ExpectedDeployment,
+  firstId: string | undefined,
+): ContainerVerdict {
+  if (!observation?.exists) return invalid('missing');
+  const wantedHash = expected.deploymentHash.startsWith('v1:')
+    ? expected.deploymentHash
+    : `v1:${expected.deploymentHash}`;
+  if (
+    observation.labels[LABEL_DEPLOYMENT] !== expected.deploymentName ||
+    observation.labels[LABEL_HASH] !== wantedHash
+  ) {
+    return invalid('wrong labels');
+  }
+  if (firstId !== undefined && firstId !== observation.id)
+    return invalid('replaced during verification', true);
+  const state = stateText(observation);
+  if (observation.restartCount > 0) {
+    const times = observation.restartCount === 1 ? '1 time' : `${observation.restartCount} times`;
+    // RestartCount only drops on a manual start, which verification never does: this will not heal.
+    return invalid(`restarted ${times}${observation.status === 'running' ? '' : `, now ${state}`}`, true);
+  }
+  if (observation.status !== 'running') return invalid(state);
+  const health = observation.health;
+  if (health === undefined || health.status === 'healthy')
+    return { valid: true, reason: health ? 'healthy' : 'running', terminal: false };
+  if (health.status === 'starting') return invalid('health starting');
+  if (health.status === 'unhealthy') {
+    return invalid(
+      health.lastExitCode === undefined
+        ? 'unhealthy'
+        : `unhealthy (last probe exit code ${health.lastExitCode})`,
+    );
+  }
+  return invalid(`health ${health.status}`);
+}
+
+function stateText(observation: Extract<Observation, { exists: true }>): string {
+  switch (observation.status) {
+    case 'exited':
+    case 'dead':
+      return `${observation.status} (code ${observation.exitCode}${observation.oomKilled ? ', OOM killed' : ''})`;
+    case 'created':
+      return 'created (not started)';
+    default:
+      return observation.status;
+  }
+}
