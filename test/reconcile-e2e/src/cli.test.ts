@@ -6,34 +6,40 @@ import { Scenario } from './support/scenario.js';
 import { webDeployment } from './support/stow-yaml.js';
 
 const CLI = fileURLToPath(new URL('../../../apps/stow/dist/cli.js', import.meta.url));
-const s = new Scenario();
+const BINARY = fileURLToPath(new URL('../../../apps/stow/dist/stow', import.meta.url));
 
-async function stow(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
-      env: { ...process.env, CI: 'true' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+// The same tests for the workspace build and for the single-file executable.
+describe.each([
+  { build: 'workspace build (node dist/cli.js)', command: process.execPath, prefix: [CLI] },
+  { build: 'single-file executable (dist/stow)', command: BINARY, prefix: [] as string[] },
+])('stow reconcile, the real process: $build', ({ command, prefix }) => {
+  const s = new Scenario();
+
+  async function stow(...args: string[]) {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(command, [...prefix, ...args], {
+        env: { ...process.env, CI: 'true' },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
   }
-}
 
-const files = (image: 'http-ok' | 'health-fail') => ({
-  'stow.yaml': webDeployment(s, { webImage: image, verify: '{ stableSeconds: 2, timeoutSeconds: 10 }' }),
-  'config/web.env': '',
-  'config/site.txt': 'x\n',
-});
+  const files = (image: 'http-ok' | 'health-fail') => ({
+    'stow.yaml': webDeployment(s, { webImage: image, verify: '{ stableSeconds: 2, timeoutSeconds: 10 }' }),
+    'config/web.env': '',
+    'config/site.txt': 'x\n',
+  });
 
-beforeAll(async () => {
-  await s.start();
-});
-afterAll(async () => {
-  await s.cleanup();
-});
+  beforeAll(async () => {
+    await s.start();
+  });
+  afterAll(async () => {
+    await s.cleanup();
+  });
 
-describe('stow reconcile, the real process', () => {
   let sha = '';
 
   it('--dry-run --plan-json prints the plan and changes nothing', async () => {

@@ -1,0 +1,74 @@
+// Builds stow as ONE executable file: the CLI bundled by esbuild into a single CommonJS script, made
+// a Node single executable application (SEA) with postject. The result runs with no node_modules and
+// no Node installed: `install -o root -g root -m 0755 stow /usr/local/bin/stow` is the whole install.
+// Output: apps/stow/dist/stow (turbo caches it); the root `pnpm build` copies it to dist/stow.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const app = path.resolve(here, '..');
+const work = path.join(app, 'dist', 'sea');
+const output = path.join(app, 'dist', 'stow');
+const { version } = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
+
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+/**
+ * ssh2 (under dockerode) tries optional native speed-ups (cpu-features, sshcrypto.node) inside
+ * try/catch and falls back to JavaScript. A single executable cannot load files from disk, so those
+ * modules become stubs that throw, and the fallbacks are used from the start.
+ */
+const withoutNativeAddons = {
+  name: 'without-native-addons',
+  setup(builder) {
+    builder.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: 'native-stub' }));
+    builder.onLoad({ filter: /.*/, namespace: 'native-stub' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the stow executable`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  entryPoints: [path.join(app, 'src', 'cli.ts')],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  outfile: path.join(work, 'stow.cjs'),
+  plugins: [withoutNativeAddons],
+  define: { STOW_BUILD_VERSION: JSON.stringify(version), 'import.meta.url': '__stowImportMetaUrl' },
+  // In a single executable, __filename is the executable itself.
+  inject: [path.join(here, 'import-meta-url.js')],
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '/* stow single executable: bundled with esbuild; see the licences of the bundled packages in node_modules */' },
+});
+
+writeFileSync(
+  path.join(work, 'sea-config.json'),
+  JSON.stringify({ main: 'stow.cjs', output: 'stow.blob', disableExperimentalSEAWarning: true, useCodeCache: true }),
+);
+execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+
+rmSync(output, { force: true });
+copyFileSync(process.execPath, output);
+chmodSync(output, 0o755);
+const postject = path.join(app, 'node_modules', '.bin', 'postject');
+try {
+  // postject's ELF library prints harmless section-name warnings: show its output only on failure.
+  execFileSync(
+    postject,
+    [output, 'NODE_SEA_BLOB', path.join(work, 'stow.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+} catch (error) {
+  process.stderr.write(`${error.stdout ?? ''}${error.stderr ?? ''}`);
+  throw error;
+}
+rmSync(work, { recursive: true, force: true });
+console.log(`built ${path.relative(process.cwd(), output)} (stow ${version})`);
