@@ -12,6 +12,7 @@ export { formatImageReference, isDigest, parseImageReference } from './image-ref
 export { stowManifestJsonSchema } from './json-schema.js';
 export type { PortBinding } from './port-binding.js';
 export { parsePortBinding } from './port-binding.js';
+export { stowYamlReference } from './reference-doc.js';
 export { Secret } from './secret.js';
 export { missingReferences, parseStowManifest, readStowManifest } from './stow-manifest.js';
 export type {

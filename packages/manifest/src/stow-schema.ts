@@ -24,14 +24,21 @@ const stringList = z.array(z.string());
 const argv = z.array(z.string(), { error: 'must be a list of strings, e.g. ["./server", "--port", "8080"]' });
 
 const healthcheck = z.strictObject({
-  test: z.union([z.array(z.string()).min(1), z.string().min(1)], {
-    error: 'must be a list ["CMD", ...] / ["CMD-SHELL", "..."] / ["NONE"], or a shell command string',
-  }),
-  interval: duration.optional(),
-  timeout: duration.optional(),
-  startPeriod: duration.optional(),
-  startInterval: duration.optional(),
-  retries: z.number().int().min(0).optional(),
+  test: z
+    .union([z.array(z.string()).min(1), z.string().min(1)], {
+      error: 'must be a list ["CMD", ...] / ["CMD-SHELL", "..."] / ["NONE"], or a shell command string',
+    })
+    .describe('["CMD", ...], ["CMD-SHELL", "..."], ["NONE"], or a shell command string'),
+  interval: duration.optional().describe('time between probes, e.g. 5s'),
+  timeout: duration.optional().describe('time a probe may take'),
+  startPeriod: duration.optional().describe('failures during this start-up time do not count'),
+  startInterval: duration.optional().describe('time between probes during startPeriod'),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('consecutive failures that make the container unhealthy'),
 });
 
 const mount = z
@@ -39,10 +46,18 @@ const mount = z
     source: deploymentPath
       .optional()
       .describe('file or directory of the deployment folder (bound from the snapshot)'),
-    volume: z.string().regex(NETWORK_NAME, { error: 'must be a Docker volume name' }).optional(),
-    hostPath: z.string().regex(/^\//, { error: 'must be an absolute host path' }).optional(),
-    target: absolutePath,
-    readOnly: z.boolean().optional(),
+    volume: z
+      .string()
+      .regex(NETWORK_NAME, { error: 'must be a Docker volume name' })
+      .optional()
+      .describe('a named Docker volume'),
+    hostPath: z
+      .string()
+      .regex(/^\//, { error: 'must be an absolute host path' })
+      .optional()
+      .describe('an absolute path on the host'),
+    target: absolutePath.describe('absolute path inside the container'),
+    readOnly: z.boolean().optional().describe('mount read-only'),
   })
   .superRefine((value, ctx) => {
     const kinds = (['source', 'volume', 'hostPath'] as const).filter((key) => value[key] !== undefined);
@@ -62,11 +77,17 @@ const restart = z.string().regex(/^(?:no|always|unless-stopped|on-failure(?::\d+
 });
 
 export const containerSchema = z.strictObject({
-  image: z.string().min(1),
-  command: argv.optional(),
-  entrypoint: argv.optional(),
-  env: z.record(z.string().regex(ENV_NAME), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  envFiles: z.array(deploymentPath).optional(),
+  image: z.string().min(1).describe('image reference pinned by digest: name[:tag]@sha256:<64 hex>'),
+  command: argv.optional().describe('the command, as a list (Config.Cmd)'),
+  entrypoint: argv.optional().describe('the entrypoint, as a list (Config.Entrypoint)'),
+  env: z
+    .record(z.string().regex(ENV_NAME), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe('environment variables; they win over envFiles'),
+  envFiles: z
+    .array(deploymentPath)
+    .optional()
+    .describe('dotenv files of the deployment folder (SOPS-encrypted ones are decrypted), merged in order'),
   ports: z
     .array(
       z.string().refine((text) => parsePortBinding(text) !== undefined, {
@@ -74,14 +95,20 @@ export const containerSchema = z.strictObject({
           'must look like [hostIp:][hostPort:]containerPort[/tcp|udp|sctp], e.g. 127.0.0.1:8080:8080/tcp',
       }),
     )
-    .optional(),
-  mounts: z.array(mount).optional(),
-  networks: z.array(z.string()).optional(),
-  restart: restart.optional(),
-  healthcheck: healthcheck.optional(),
-  user: z.string().min(1).optional(),
-  workingDir: absolutePath.optional(),
-  hostname: z.string().min(1).optional(),
+    .optional()
+    .describe('published ports: [hostIp:][hostPort:]containerPort[/tcp|udp|sctp]'),
+  mounts: z.array(mount).optional().describe('bind mounts of deployment files, named volumes, host paths'),
+  networks: z
+    .array(z.string())
+    .optional()
+    .describe('networks declared under networks:, joined with the container name as alias'),
+  restart: restart
+    .optional()
+    .describe('restart policy: no, always, unless-stopped, on-failure[:max retries]'),
+  healthcheck: healthcheck.optional().describe('Docker healthcheck; verification then waits for healthy'),
+  user: z.string().min(1).optional().describe('user[:group] to run as'),
+  workingDir: absolutePath.optional().describe('working directory inside the container'),
+  hostname: z.string().min(1).optional().describe('container hostname'),
   labels: z
     .record(
       z
@@ -89,33 +116,56 @@ export const containerSchema = z.strictObject({
         .refine((key) => !key.startsWith('stow.'), { error: 'the stow. label prefix is reserved for stow' }),
       z.string(),
     )
-    .optional(),
-  capAdd: stringList.optional(),
-  capDrop: stringList.optional(),
-  readOnly: z.boolean().optional(),
-  tmpfs: z.array(absolutePath.describe('path[:options], e.g. /run:size=64m')).optional(),
+    .optional()
+    .describe('container labels; the stow. prefix is reserved'),
+  capAdd: stringList.optional().describe('Linux capabilities to add, e.g. NET_ADMIN'),
+  capDrop: stringList.optional().describe('Linux capabilities to drop, e.g. ALL'),
+  readOnly: z.boolean().optional().describe('read-only root filesystem'),
+  tmpfs: z.array(absolutePath).optional().describe('tmpfs mounts as path[:options], e.g. /run:size=64m'),
   memory: z
     .union([z.number().int().positive(), z.string().regex(MEMORY)], {
       error: 'must be bytes or a size such as 512m or 1g',
     })
-    .optional(),
-  cpus: z.number().positive().optional(),
-  extraHosts: z.array(z.string().regex(/^[^:\s]+:\S+$/, { error: 'must be host:ip' })).optional(),
+    .optional()
+    .describe('memory limit: bytes, or a size such as 512m or 1g'),
+  cpus: z.number().positive().optional().describe('CPU limit in cores, e.g. 0.5'),
+  extraHosts: z
+    .array(z.string().regex(/^[^:\s]+:\S+$/, { error: 'must be host:ip' }))
+    .optional()
+    .describe('extra /etc/hosts entries as host:ip'),
   logging: z
-    .strictObject({ driver: z.string().min(1), options: z.record(z.string(), z.string()).optional() })
-    .optional(),
-  stopTimeout: z.number().int().min(0).describe('seconds').optional(),
-  init: z.boolean().optional(),
+    .strictObject({
+      driver: z.string().min(1).describe('log driver, e.g. json-file or journald'),
+      options: z.record(z.string(), z.string()).optional().describe('driver options, e.g. max-size: 10m'),
+    })
+    .optional()
+    .describe('log driver and its options (HostConfig.LogConfig)'),
+  stopTimeout: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('seconds between SIGTERM (stopSignal) and SIGKILL'),
+  init: z.boolean().optional().describe('run an init process as PID 1 (forwards signals, reaps zombies)'),
   stopSignal: z
     .string()
     .regex(/^(SIG[A-Z0-9]+|\d+)$/, { error: 'must be a signal such as SIGTERM' })
-    .optional(),
+    .optional()
+    .describe('signal that stops the container (default SIGTERM)'),
 });
 
 const verifySchema = z
   .strictObject({
-    stableSeconds: z.number().min(0).default(20),
-    timeoutSeconds: z.number().positive().default(60),
+    stableSeconds: z
+      .number()
+      .min(0)
+      .default(20)
+      .describe('every container must stay valid this long without a break'),
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .default(60)
+      .describe('... within this long from the start of verification'),
   })
   .refine((v) => v.stableSeconds <= v.timeoutSeconds, {
     error: 'stableSeconds must not exceed timeoutSeconds: the stable window has to fit in the timeout',
@@ -123,24 +173,45 @@ const verifySchema = z
 
 export const stowManifestSchema = z
   .strictObject({
-    deployment: z.strictObject({
-      name: z.string().regex(DEPLOYMENT_NAME, { error: 'must match [a-z0-9][a-z0-9_.-]*' }),
-      daemonBaseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-      verify: verifySchema.default({ stableSeconds: 20, timeoutSeconds: 60 }),
-      allowUnpinnedImages: z.boolean().default(false),
-    }),
+    deployment: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(DEPLOYMENT_NAME, { error: 'must match [a-z0-9][a-z0-9_.-]*' })
+          .describe('deployment name: the value of the stow.deployment label'),
+        daemonBaseUrl: z
+          .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+          .optional()
+          .describe("this host's daemon, for MR badges and the merge pipeline"),
+        verify: verifySchema
+          .default({ stableSeconds: 20, timeoutSeconds: 60 })
+          .describe('verification windows after an apply'),
+        allowUnpinnedImages: z
+          .boolean()
+          .default(false)
+          .describe('allow images without @sha256 digest (not recommended)'),
+      })
+      .describe('the deployment: its name, its daemon and its verification windows'),
     networks: z
       .record(
         z.string().regex(NETWORK_NAME, { error: 'must be a Docker network name' }),
-        z.strictObject({ internal: z.boolean().optional(), driver: z.string().min(1).optional() }).nullable(),
+        z
+          .strictObject({
+            internal: z.boolean().optional().describe('no access to the outside'),
+            driver: z.string().min(1).optional().describe('network driver (default bridge)'),
+          })
+          .nullable(),
       )
-      .default({}),
-    containers: z.record(
-      z
-        .string()
-        .regex(CONTAINER_NAME, { error: 'must be a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)' }),
-      containerSchema,
-    ),
+      .default({})
+      .describe('user-defined networks stow creates, labels and prunes'),
+    containers: z
+      .record(
+        z
+          .string()
+          .regex(CONTAINER_NAME, { error: 'must be a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)' }),
+        containerSchema,
+      )
+      .describe('the containers, keyed by their name on the host'),
   })
   // Cross-field rules run even when other keys are invalid, so one run reports every problem.
   .check(z.superRefine(crossFieldRules, { when: () => true }));
