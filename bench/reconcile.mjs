@@ -79,7 +79,6 @@ async function contextFor(repo, stateDir) {
         docker,
         registryAuth: await readDockerConfigAuth(),
         clock: systemClock,
-        log,
         verifyPollMs: 100,
       }),
       store,

@@ -36,7 +36,6 @@ export async function createReconcileContext(
       docker,
       registryAuth: await readDockerConfigAuth(),
       clock: systemClock,
-      log: options.log,
       verifyPollMs: options.verifyPollMs,
     }),
     store,

@@ -1,4 +1,5 @@
 import type { StowManifest } from '@stow/manifest';
+import type { ReconcileLog } from './reconcile-log.js';
 
 /** What Docker should run: a manifest from a snapshot, or nothing at all (after a failed first deploy). */
 export interface TargetDeployment {
@@ -29,7 +30,7 @@ export interface DockerSteps {
   /** Observes the engine and plans the target against it (pure planning over one observation). */
   plan(target: TargetDeployment): Promise<DockerPlan>;
   /** Pulls first, then networks, stop/remove, create/start, prune; throws on the first failure. */
-  apply(plan: DockerPlan, target: TargetDeployment): Promise<void>;
+  apply(plan: DockerPlan, target: TargetDeployment, log: ReconcileLog): Promise<void>;
   /** Waits for the stable window of the target's verify settings (SPEC section 8). */
-  verify(target: TargetDeployment): Promise<VerifyResult>;
+  verify(target: TargetDeployment, log: ReconcileLog): Promise<VerifyResult>;
 }

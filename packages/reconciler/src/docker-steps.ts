@@ -15,7 +15,6 @@ import type Docker from 'dockerode';
 import type { DockerSteps, TargetDeployment } from './docker-port.js';
 import { verifyDeployment } from './docker-verify.js';
 import type { Clock } from './ports.js';
-import type { ReconcileLog } from './reconcile-log.js';
 
 export interface DockerStepsOptions {
   readonly engine: DockerEngine;
@@ -23,14 +22,13 @@ export interface DockerStepsOptions {
   readonly docker: Docker;
   readonly registryAuth: RegistryAuthLookup;
   readonly clock: Clock;
-  readonly log: ReconcileLog;
   /** How often verification inspects the containers (default 1000 ms). */
   readonly verifyPollMs?: number;
 }
 
 /** The Docker side of a reconcile on the real planner and verifier (SPEC sections 7 and 8). */
 export function createDockerSteps(options: DockerStepsOptions): DockerSteps {
-  const { engine, log } = options;
+  const { engine } = options;
   return {
     async plan(target) {
       const actual = await observeActual(engine);
@@ -45,7 +43,7 @@ export function createDockerSteps(options: DockerStepsOptions): DockerSteps {
       );
     },
 
-    async apply(dockerPlan, target) {
+    async apply(dockerPlan, target, log) {
       const createOptions = await createOptionsOf(target);
       await applyPlan(dockerPlan as Plan, createOptions, engine, {
         registryAuth: options.registryAuth,
@@ -54,7 +52,7 @@ export function createDockerSteps(options: DockerStepsOptions): DockerSteps {
       });
     },
 
-    verify: (target) => verifyDeployment(target, options),
+    verify: (target, log) => verifyDeployment(target, { ...options, log }),
   };
 }
 

@@ -35,9 +35,9 @@ export async function convergeTo(
 ): Promise<RollbackResult> {
   const { docker, log } = context;
   const plan = await docker.plan(target);
-  if (!plan.unchanged) await docker.apply(plan, target);
+  if (!plan.unchanged) await docker.apply(plan, target, log);
   if (!target.manifest) return { ok: true, restoredDeploymentHash: undefined };
-  const verified = await docker.verify(target);
+  const verified = await docker.verify(target, log);
   if (!verified.ok) return { ok: false, reason: `previous deployment did not verify: ${verified.reason}` };
   log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
   return { ok: true, restoredDeploymentHash: target.deploymentHash };

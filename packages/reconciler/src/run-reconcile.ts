@@ -123,8 +123,8 @@ async function applyRevision(
   let failure: { step: 'apply' | 'verify'; reason: string } | undefined;
   try {
     // Plan again on the same observation rules: the first plan was made before the lock's wait.
-    await docker.apply(await docker.plan(target), target);
-    const verified = await docker.verify(target);
+    await docker.apply(await docker.plan(target), target, log);
+    const verified = await docker.verify(target, log);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
   } catch (error) {
     failure = { step: 'apply', reason: reasonOf(error) };

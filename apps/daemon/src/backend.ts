@@ -1,0 +1,58 @@
+import {
+  type ReconcileContext,
+  type ReconcileLog,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  resolveDeployment,
+  runReconcile,
+} from '@stow/reconciler';
+
+/** What the host runs now, from `~/running-config` and its snapshot metadata. */
+export interface RunningDeployment {
+  readonly deploymentHash: string;
+  readonly gitRevision: string;
+  readonly deploymentName: string;
+}
+
+/**
+ * The narrow port the daemon reaches the reconciler, the desired-state source and the snapshot store
+ * through. Tests pass a fake; `backendFromContext` adapts a real ReconcileContext.
+ */
+export interface DaemonBackend {
+  /** One reconcile (never throws for a failed deploy); `log` carries this run's reconcile id. */
+  reconcile(request: ReconcileRequest, log: ReconcileLog): Promise<ReconcileOutcome>;
+  /** The deployment a commit describes (download, decrypt, hash; nothing on the host changes). */
+  resolveDeployment(sha: string): Promise<{ readonly deploymentHash: string }>;
+  defaultBranchHead(): Promise<{ readonly sha: string }>;
+  /** The full sha of a (possibly abbreviated) commit, or undefined when the repository has none. */
+  resolveCommit(sha: string): Promise<string | undefined>;
+  isOnDefaultBranch(sha: string): Promise<boolean>;
+  running(): Promise<RunningDeployment | undefined>;
+}
+
+/** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
+export function backendFromContext(context: ReconcileContext): DaemonBackend {
+  const { source, store } = context;
+  return {
+    reconcile: (request, log) => runReconcile({ ...context, log }, request),
+    async resolveDeployment(sha) {
+      const prepared = await resolveDeployment(context, sha);
+      return { deploymentHash: prepared.hashes.deploymentHash };
+    },
+    defaultBranchHead: () => source.defaultBranchHead(),
+    async resolveCommit(sha) {
+      return (await source.resolveCommit(sha)) ?? undefined;
+    },
+    isOnDefaultBranch: (sha) => source.isOnDefaultBranch(sha),
+    async running() {
+      const ref = await store.running();
+      if (!ref) return undefined;
+      const metadata = await store.readMetadata(ref);
+      return {
+        deploymentHash: ref.deploymentHash,
+        gitRevision: metadata.gitRevision,
+        deploymentName: metadata.deploymentName,
+      };
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DaemonConfig } from '@stow/manifest';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from './logger.js';
+import { type RunningDaemon, startServer } from './server.js';
+import { FakeBackend, hash, sha } from './test-support/fake-backend.js';
+import { makeCertificate } from './test-support/tls.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const OLD = sha('1');
+const HEAD = sha('2');
+
+const dir = mkdtempSync(path.join(tmpdir(), 'stow-daemon-browser-'));
+let daemon: RunningDaemon;
+beforeAll(async () => {
+  const tls = await makeCertificate(dir);
+  const backend = new FakeBackend(
+    { [OLD]: { deploymentHash: hash('a') }, [HEAD]: { deploymentHash: hash('b') } },
+    HEAD,
+  );
+  backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
+  backend.failing.set(hash('b'), 'webapp: unhealthy <b>not bold</b>');
+  const config: DaemonConfig = {
+    file: path.join(dir, 'daemon.yaml'),
+    source: { kind: 'git', repository: '/nonexistent', branch: undefined },
+    subfolder: 'host',
+    keysFile: undefined,
+    sopsBinary: undefined,
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: { certFile: tls.certFile, keyFile: tls.keyFile },
+    pollIntervalMs: 3_600_000,
+    stateDir: undefined,
+    triggerToken: undefined,
+    dockerHost: undefined,
+  };
+  daemon = await startServer({ config, backend, logger: silentLogger });
+  await daemon.core.idle(); // the start reconcile fails verification and rolls back
+});
+afterAll(async () => {
+  await daemon?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the status page in headless Chromium', () => {
+  it('shows the state, hashes and the escaped reason; saves a screenshot', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium); ci/setup-test-host does this`,
+      );
+    }
+    const profile = mkdtempSync(path.join(tmpdir(), 'stow-chromium-profile-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      ignoreHTTPSErrors: true, // the test's self-signed certificate
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${daemon.url}/status?head_hash=${HEAD}`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText: the text as rendered is what people see
+      expect(await page.locator('#state').innerText()).toBe('error');
+      expect(await page.title()).toBe(`stow: ${HEAD.slice(0, 12)} is error`);
+      // biome-ignore lint/performance/useDomNodeTextContent: as above
+      const text = await page.locator('body').innerText();
+      expect(text).toContain('The last attempt at the deployment of this commit failed.');
+      expect(text).toContain('webapp: unhealthy <b>not bold</b>'); // shown as text, not markup
+      expect(await page.locator('b').count()).toBe(0);
+      expect(text).toContain(hash('b'));
+      expect(text).toContain(OLD);
+      expect(text).toMatch(/outcome\s+rolledBack/);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const screenshot = path.join(ARTIFACTS, 'status-page.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(statSync(screenshot).size).toBeGreaterThan(5_000);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

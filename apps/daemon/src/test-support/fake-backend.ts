@@ -1,0 +1,103 @@
+import type { ReconcileLog, ReconcileOutcome, ReconcileRequest } from '@stow/reconciler';
+import type { DaemonBackend, RunningDeployment } from '../backend.js';
+
+export const sha = (char: string) => char.repeat(40);
+export const hash = (char: string) => char.repeat(64);
+
+/** An in-memory repository and host: commits with their deployment hash, a head, what runs. */
+export class FakeBackend implements DaemonBackend {
+  readonly commits = new Map<string, { deploymentHash: string; onDefaultBranch: boolean }>();
+  head: string;
+  runningDeployment: RunningDeployment | undefined;
+  /** How long a reconcile takes. */
+  reconcileMs = 0;
+  resolveMs = 0;
+  readonly requests: ReconcileRequest[] = [];
+  readonly logs: ReconcileLog[] = [];
+  resolveDeploymentCalls = 0;
+  /** Deployment hashes whose reconcile fails verification and rolls back, with the reason. */
+  readonly failing = new Map<string, string>();
+
+  constructor(commits: Record<string, { deploymentHash: string; onDefaultBranch?: boolean }>, head: string) {
+    for (const [commit, value] of Object.entries(commits)) {
+      this.commits.set(commit, {
+        deploymentHash: value.deploymentHash,
+        onDefaultBranch: value.onDefaultBranch ?? true,
+      });
+    }
+    this.head = head;
+  }
+
+  async reconcile(request: ReconcileRequest, log: ReconcileLog): Promise<ReconcileOutcome> {
+    this.requests.push(request);
+    this.logs.push(log);
+    const revision = request.revision ?? this.head;
+    const target = this.commits.get(revision);
+    if (!target)
+      return { kind: 'failed', step: 'resolve', terminal: true, reason: `unknown revision ${revision}` };
+    const deploymentHash = target.deploymentHash;
+    const plan = {
+      git_revision: revision,
+      deployment: 'web',
+      manifest_hash: hash('m'),
+      config_hash: hash('c'),
+      secrets_hash: hash('s'),
+      deployment_hash: deploymentHash,
+      actions: [],
+    };
+    if (this.runningDeployment?.deploymentHash === deploymentHash) {
+      await sleep(this.reconcileMs);
+      return { kind: 'converged', deploymentHash, gitRevision: revision, changed: false, plan };
+    }
+    request.onTarget?.({ gitRevision: revision, deploymentHash });
+    await sleep(this.reconcileMs);
+    const reason = this.failing.get(deploymentHash);
+    if (reason !== undefined) {
+      return {
+        kind: 'rolledBack',
+        failedDeploymentHash: deploymentHash,
+        gitRevision: revision,
+        step: 'verify',
+        reason,
+        restoredDeploymentHash: this.runningDeployment?.deploymentHash,
+        plan,
+      };
+    }
+    this.runningDeployment = { deploymentHash, gitRevision: revision, deploymentName: 'web' };
+    return { kind: 'converged', deploymentHash, gitRevision: revision, changed: true, plan };
+  }
+
+  async resolveDeployment(commit: string) {
+    this.resolveDeploymentCalls++;
+    await sleep(this.resolveMs);
+    const known = this.commits.get(commit);
+    if (!known) throw new Error(`unknown commit ${commit}`);
+    return { deploymentHash: known.deploymentHash };
+  }
+
+  async defaultBranchHead() {
+    return { sha: this.head };
+  }
+
+  async resolveCommit(commit: string) {
+    if (this.commits.has(commit)) return commit;
+    const matches = [...this.commits.keys()].filter((full) => full.startsWith(commit));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  async isOnDefaultBranch(commit: string) {
+    return this.commits.get(commit)?.onDefaultBranch ?? false;
+  }
+
+  async running() {
+    return this.runningDeployment;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Collects JSON log lines. */
+export function captureLog() {
+  const lines: string[] = [];
+  return { lines, write: (line: string) => lines.push(line), text: () => lines.join('') };
+}

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { type Command, UsageError } from '../command.js';
+import { ExitCode } from '../exit-codes.js';
+import { parseFlags, requirePositionals } from '../parse-flags.js';
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  summary:
+    'run the HTTPS daemon: /trigger /status /gitlab.svg /metrics /healthz, reconciling on triggers and polls',
+  help: `Usage: stow daemon --config FILE
+
+Runs the host daemon (normally under systemd: see 'stow install-systemd'). Before anything else it
+checks the config lockdown: the config file's directory and everything in it owned by root,
+directories mode 0500, files mode 0400, only regular files and directories; every violation is
+reported by path and the daemon refuses to start. Then it serves HTTPS on daemon.yaml's listen
+address with tlsCrt/tlsKey (required), reconciles once at start (recovering an interrupted apply
+first) and every pollInterval, and on POST /trigger.
+
+Logs are JSON lines on stdout, one object per line with time, level, msg and, for reconcile
+lines, reconcile_id. SIGTERM or SIGINT: stop accepting connections, let the reconcile in progress
+finish (at most 100 s), then exit 0.
+
+Options:
+  --config FILE   daemon.yaml
+  -h, --help      show this help
+
+Exit codes: 0 stopped by a signal; 2 usage, config, lockdown or TLS error (nothing started).
+`,
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { config: { type: 'string' } });
+    requirePositionals(positionals, []);
+    if (values.config === undefined) throw new UsageError('missing --config FILE');
+    const { DaemonError, runDaemon } = await import('@stow/daemon');
+    let daemon: Awaited<ReturnType<typeof runDaemon>>;
+    try {
+      daemon = await runDaemon({
+        configFile: path.resolve(io.cwd, values.config),
+        write: (line) => io.stdout.write(line),
+      });
+    } catch (error) {
+      if (error instanceof DaemonError) {
+        io.stderr.write(`stow daemon: ${error.message}\n`);
+        return ExitCode.badInput;
+      }
+      throw error;
+    }
+    await daemon.closed;
+    return ExitCode.success;
+  },
+};
