@@ -3,7 +3,7 @@
 // no Node installed: `install -o root -g root -m 0755 stow /usr/local/bin/stow` is the whole install.
 // Output: apps/stow/dist/stow (turbo caches it); the root `pnpm build` copies it to dist/stow.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,7 +25,10 @@ mkdirSync(work, { recursive: true });
 const withoutNativeAddons = {
   name: 'without-native-addons',
   setup(builder) {
-    builder.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({ path: args.path, namespace: 'native-stub' }));
+    builder.onResolve({ filter: /^cpu-features$|\.node$/ }, (args) => ({
+      path: args.path,
+      namespace: 'native-stub',
+    }));
     builder.onLoad({ filter: /.*/, namespace: 'native-stub' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not part of the stow executable`)});`,
       loader: 'js',
@@ -46,14 +49,24 @@ await build({
   inject: [path.join(here, 'import-meta-url.js')],
   legalComments: 'none',
   logLevel: 'warning',
-  banner: { js: '/* stow single executable: bundled with esbuild; see the licences of the bundled packages in node_modules */' },
+  banner: {
+    js: '/* stow single executable: bundled with esbuild; see the licences of the bundled packages in node_modules */',
+  },
 });
 
 writeFileSync(
   path.join(work, 'sea-config.json'),
-  JSON.stringify({ main: 'stow.cjs', output: 'stow.blob', disableExperimentalSEAWarning: true, useCodeCache: true }),
+  JSON.stringify({
+    main: 'stow.cjs',
+    output: 'stow.blob',
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+  }),
 );
-execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], {
+  cwd: work,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 rmSync(output, { force: true });
 copyFileSync(process.execPath, output);
@@ -63,7 +76,13 @@ try {
   // postject's ELF library prints harmless section-name warnings: show its output only on failure.
   execFileSync(
     postject,
-    [output, 'NODE_SEA_BLOB', path.join(work, 'stow.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
+    [
+      output,
+      'NODE_SEA_BLOB',
+      path.join(work, 'stow.blob'),
+      '--sentinel-fuse',
+      'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
 } catch (error) {

@@ -14,7 +14,10 @@ afterAll(() => rmSync(empty, { recursive: true, force: true }));
 
 async function stow(...args: string[]) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(binary, args, { cwd: empty, env: { PATH: '/nonexistent', HOME: empty } });
+    const { stdout, stderr } = await promisify(execFile)(binary, args, {
+      cwd: empty,
+      env: { PATH: '/nonexistent', HOME: empty },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
