@@ -80,6 +80,7 @@ export class DaemonCore {
   #currentDone: Promise<void> | undefined;
   #pending: { trigger: ReconcileTrigger; gitRevision: string | undefined } | undefined;
   #last: ReconcileRecord | undefined;
+  #report: { key: string; value: NonNullable<StatusReport['reconcile']> } | undefined;
   #stopping = false;
   #lastSuccessAt: number | undefined;
 
@@ -387,8 +388,11 @@ export class DaemonCore {
   reconcileReport(): StatusReport['reconcile'] {
     const record = this.#current ?? this.#last;
     if (!record) return null;
+    // Every /status and badge request reads this: build it once per change of the record.
+    const key = `${record.id}|${record.state}|${record.finishedAt}|${record.outcome}|${record.targetGitRevision}|${record.targetDeploymentHash}`;
+    if (this.#report?.key === key) return this.#report.value;
     const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-    return {
+    const value = {
       id: record.id,
       trigger: record.trigger,
       state: record.state,
@@ -399,5 +403,7 @@ export class DaemonCore {
       target_git_revision: record.targetGitRevision ?? null,
       target_deployment_hash: record.targetDeploymentHash ?? null,
     };
+    this.#report = { key, value };
+    return value;
   }
 }
