@@ -3,7 +3,13 @@
  * Matched by name and code rather than instanceof so that the CLI loads a package only when a
  * command needs it (startup time matters for `stow hash` in pipelines).
  */
-const INPUT_ERROR_NAMES = new Set(['ManifestError', 'ContentHashError', 'SopsDecryptError']);
+const INPUT_ERROR_NAMES = new Set([
+  'ManifestError',
+  'ContentHashError',
+  'SopsDecryptError',
+  'SuggestImageError',
+  'TriggerError',
+]);
 
 export function isInputError(error: unknown): error is Error & { code: string } {
   return (

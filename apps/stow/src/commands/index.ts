@@ -5,6 +5,8 @@ import { hashCommand } from './hash.js';
 import { installSystemdCommand } from './install-systemd.js';
 import { reconcileCommand } from './reconcile.js';
 import { statusCommand } from './status.js';
+import { suggestImageCommand } from './suggest-image.js';
+import { triggerCommand } from './trigger.js';
 import { validateCommand } from './validate.js';
 
 /** Every command of `stow`, in the order `stow --help` lists them. */
@@ -16,4 +18,6 @@ export const COMMANDS: readonly Command[] = [
   daemonCommand,
   statusCommand,
   installSystemdCommand,
+  suggestImageCommand,
+  triggerCommand,
 ];

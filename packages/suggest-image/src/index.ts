@@ -1,0 +1,17 @@
+export type { AssignAttempt, Assignment, UserDirectory } from './assign.js';
+export { describeAttempt, parseAssignList, resolveAssignee } from './assign.js';
+export type { ChangelogExcerpt } from './changelog.js';
+export { changelogBetween, findHeadings, MAX_CHANGELOG_CHARS, namesTag } from './changelog.js';
+export type { DockerImages } from './docker-digest.js';
+export { dockerImagesFromEnv, normaliseRepository, resolveRegistryDigest } from './docker-digest.js';
+export type { SuggestImageErrorCode } from './errors.js';
+export { SuggestImageError } from './errors.js';
+export type { GitlabAuth } from './gitlab-auth.js';
+export { gitlabAuthFromEnv } from './gitlab-auth.js';
+export type { ImageEdit } from './image-edit.js';
+export { containerNames, replaceContainerImage } from './image-edit.js';
+export { normaliseDigest, parseImageFlag } from './image-input.js';
+export type { RenderInput } from './render.js';
+export { badgeMarkdown, normaliseBaseUrl, renderDescription, renderTitle } from './render.js';
+export type { SuggestGitlab, SuggestImageDeps, SuggestImageOptions, SuggestImageResult } from './suggest.js';
+export { suggestBranchName, suggestImage } from './suggest.js';

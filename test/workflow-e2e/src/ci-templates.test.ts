@@ -1,0 +1,147 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MERGE_TEMPLATE, SUGGEST_TEMPLATE, stowOnPath } from './support/paths.js';
+import { readPipeline, ruleMatches, runJob, type TemplateJob } from './support/pipeline.js';
+
+/** Two fake daemons (HTTPS, one CA) recording the triggers they get. */
+let dir: string;
+let caFile: string;
+const daemons: Array<{ server: Server; url: string; hits: string[] }> = [];
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'stow-ci-template-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'ca.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  caFile = path.join(dir, 'ca.pem');
+  for (let i = 0; i < 2; i += 1) {
+    const hits: string[] = [];
+    const server = createServer(
+      { cert: readFileSync(caFile), key: readFileSync(path.join(dir, 'key.pem')) },
+      (req, res) => {
+        hits.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+        res.writeHead(202, { 'content-type': 'application/json' });
+        res.end('{"state":"queued"}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    daemons.push({ server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits });
+  }
+});
+const cleanups: Array<() => void> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups) cleanup();
+  for (const d of daemons) {
+    d.server.closeAllConnections();
+    await new Promise((resolve) => d.server.close(resolve));
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ci/stow-merge-gitlab-ci.yaml', () => {
+  const pipeline = readPipeline(MERGE_TEMPLATE);
+  const job = pipeline['stow-trigger'] as TemplateJob;
+
+  it('is one job on the default branch only that calls stow trigger --changed-since', () => {
+    expect(job.rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
+    expect(
+      ruleMatches(job.rules?.[0]?.if ?? '', { CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' }),
+    ).toBe(true);
+    expect(
+      ruleMatches(job.rules?.[0]?.if ?? '', { CI_COMMIT_BRANCH: 'feature', CI_DEFAULT_BRANCH: 'main' }),
+    ).toBe(false);
+    expect(ruleMatches(job.rules?.[0]?.if ?? '', { CI_DEFAULT_BRANCH: 'main' })).toBe(false); // MR pipelines
+    expect(job.script).toContain('stow trigger --changed-since "$CI_COMMIT_BEFORE_SHA"');
+    expect(job.variables?.GIT_DEPTH).toBe('0');
+  });
+
+  it("runs the template's script in a checkout: only changed deployments, then every one for a zero sha", async () => {
+    const repo = path.join(dir, 'deployments');
+    mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+      writeFileSync(path.join(repo, file), text);
+    };
+    git('init', '-q', '-b', 'main');
+    git('config', 'user.email', 'ci@stow.invalid');
+    git('config', 'user.name', 'ci');
+    write(
+      'host-a/stow.yaml',
+      `deployment:\n  name: a\n  daemonBaseUrl: ${daemons[0]?.url}\ncontainers: {}\n`,
+    );
+    write(
+      'host-b/stow.yaml',
+      `deployment:\n  name: b\n  daemonBaseUrl: ${daemons[1]?.url}\ncontainers: {}\n`,
+    );
+    write('host-c/stow.yaml', 'deployment:\n  name: c\ncontainers: {}\n');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'seed');
+    const before = git('rev-parse', 'HEAD');
+    write('host-b/config/app.env', 'A=2\n');
+    write('docs/readme.md', 'x\n');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'change host-b');
+    const head = git('rev-parse', 'HEAD');
+    const bin = stowOnPath();
+    cleanups.push(() => rmSync(bin, { recursive: true, force: true }));
+    const env = {
+      PATH: `${bin}:${process.env.PATH}`,
+      CI_COMMIT_BRANCH: 'main',
+      CI_DEFAULT_BRANCH: 'main',
+      CI_COMMIT_BEFORE_SHA: before,
+      CI_COMMIT_SHA: head,
+      STOW_CACERT: caFile,
+      STOW_TRIGGER_TOKEN: 'template-trigger-token',
+    };
+    const changed = await runJob(job, { cwd: repo, env });
+    expect(changed.stderr).toBe('');
+    expect(changed.status).toBe(0);
+    expect(changed.stdout).toContain(`stow: default branch main moved ${before} -> ${head}`);
+    expect(daemons[0]?.hits).toEqual([]);
+    expect(daemons[1]?.hits).toEqual([`POST /trigger?head_hash=${head} Bearer template-trigger-token`]);
+
+    const fresh = await runJob(job, { cwd: repo, env: { ...env, CI_COMMIT_BEFORE_SHA: '0'.repeat(40) } });
+    expect(fresh.status).toBe(0);
+    expect(fresh.stdout).toContain('host-c: skipped: host-c/stow.yaml has no deployment.daemonBaseUrl');
+    expect(daemons[0]?.hits).toEqual([`POST /trigger?head_hash=${head} Bearer template-trigger-token`]);
+    expect(daemons[1]?.hits).toHaveLength(2);
+  });
+});
+
+describe('ci/stow-suggest-image-gitlab-ci.yaml', () => {
+  it('parses, and its suggest-image command carries the required flags', () => {
+    const pipeline = readPipeline(SUGGEST_TEMPLATE);
+    const job = pipeline['suggest-image'] as TemplateJob;
+    const command = job.script.join(' ');
+    for (const flag of ['--project', '--subfolder', '--container', '--image', '--digest']) {
+      expect(command).toContain(flag);
+    }
+    expect(command).toMatch(/^stow suggest-image /);
+    expect((pipeline['build-image'] as TemplateJob).script.some((l) => l.includes('RepoDigests'))).toBe(true);
+  });
+});

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export interface TemplateJob {
+  readonly rules?: Array<{ if?: string }>;
+  readonly script: string[];
+  readonly before_script?: string[];
+  readonly variables?: Record<string, string>;
+  readonly image?: string;
+}
+
+/** Parses a GitLab CI YAML file (plain YAML: the templates use no custom tags). */
+export function readPipeline(file: string): Record<string, unknown> {
+  return parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Evaluates the one rule form the template uses, `$A == $B`, against variables, as GitLab does:
+ * both sides are variable references compared as strings (an unset variable is null).
+ */
+export function ruleMatches(rule: string, variables: Record<string, string | undefined>): boolean {
+  const match = /^\s*\$(\w+)\s*==\s*\$(\w+)\s*$/.exec(rule);
+  if (!match) throw new Error(`rule form not supported by this test: ${rule}`);
+  const left = variables[match[1] ?? ''] ?? null;
+  const right = variables[match[2] ?? ''] ?? null;
+  return left === right;
+}
+
+/** Runs a job's before_script and script lines in one `sh -e`, like a GitLab runner with a shell. */
+export function runJob(
+  job: TemplateJob,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  const lines = [...(job.before_script ?? []), ...job.script];
+  // Asynchronous on purpose: the daemons the job calls may live in this test process.
+  const child = spawn('sh', ['-ec', lines.join('\n')], {
+    cwd: options.cwd,
+    env: { ...job.variables, ...options.env },
+    timeout: 180_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
+}
