@@ -89,7 +89,11 @@ describe('test images on the real engine', () => {
     expect(host.images['http-ok-2'].ref).toBe('127.0.0.1:5000/stow-test/http-ok:2');
   });
 
-  it('pulls every image by digest from the registry after the local copy is removed', async () => {
+  it('pulls the images by digest from the registry after the local copy is removed', async () => {
+    // An image some container uses (the quick start's demo leaves its deployment running) cannot be
+    // removed, and a test must never touch containers it did not make: those images are skipped.
+    const inUse = new Set((await docker.listContainers({ all: true })).map((container) => container.ImageID));
+    const exercised: string[] = [];
     for (const name of TEST_IMAGE_NAMES) {
       const { pinned, digest, ref } = host.images[name];
       // Remove the local image (tag and digest references) so that only the registry can supply it.
@@ -97,6 +101,7 @@ describe('test images on the real engine', () => {
         .getImage(pinned)
         .inspect()
         .catch((e: unknown) => (isStatus(e, 404) ? undefined : Promise.reject(e)));
+      if (local && inUse.has(local.Id)) continue;
       if (local) await docker.getImage(local.Id).remove();
       await expect(docker.getImage(pinned).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
@@ -104,7 +109,10 @@ describe('test images on the real engine', () => {
       const pulled = await docker.getImage(pinned).inspect();
       expect(pulled.RepoDigests).toContain(`${repoOf(ref)}@${digest}`);
       expect(pulled.Config.Env).toContain('PATH=/bin');
+      exercised.push(name);
     }
+    // health-fail, crash and dies-later are used by no long-lived container: at least those are pulled.
+    expect(exercised.length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it('rejects a digest the registry does not have', async () => {
