@@ -3,6 +3,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DaemonConfig, Secret } from '@stow/manifest';
+import { selfSignedCertificate, type TestCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonError } from './errors.js';
 import type { LockdownFs } from './lockdown.js';
@@ -10,14 +11,13 @@ import { jsonLinesLogger, silentLogger } from './logger.js';
 import { runDaemon, startServer } from './server.js';
 import { captureLog, FakeBackend, hash, sha } from './test-support/fake-backend.js';
 import { httpsRequest } from './test-support/https-request.js';
-import { makeCertificate } from './test-support/tls.js';
 
 const HEAD = sha('2');
 const TOKEN = 'a-trigger-token-that-is-long-enough';
 const dir = mkdtempSync(path.join(tmpdir(), 'stow-daemon-https-'));
-let tls: { certFile: string; keyFile: string; cert: Buffer };
+let tls: TestCertificate;
 beforeAll(async () => {
-  tls = await makeCertificate(dir);
+  tls = selfSignedCertificate(dir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

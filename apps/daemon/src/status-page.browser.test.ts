@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DaemonConfig } from '@stow/manifest';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { type RunningDaemon, startServer } from './server.js';
 import { FakeBackend, hash, sha } from './test-support/fake-backend.js';
-import { makeCertificate } from './test-support/tls.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -18,7 +18,7 @@ const HEAD = sha('2');
 const dir = mkdtempSync(path.join(tmpdir(), 'stow-daemon-browser-'));
 let daemon: RunningDaemon;
 beforeAll(async () => {
-  const tls = await makeCertificate(dir);
+  const tls = selfSignedCertificate(dir);
   const backend = new FakeBackend(
     { [OLD]: { deploymentHash: hash('a') }, [HEAD]: { deploymentHash: hash('b') } },
     HEAD,

@@ -10,7 +10,7 @@ export { createGitlabSource } from './gitlab-source.js';
 export type { LocalGitSourceOptions } from './local-git-source.js';
 export { createLocalGitSource, isRemoteRepository } from './local-git-source.js';
 export type { RetryEnv, RetryPolicy } from './retry.js';
-export { DEFAULT_RETRY, parseRetryAfter, retryDelay } from './retry.js';
+export { DEFAULT_RETRY, parseRetryAfter, realRetryEnv, retryDelay } from './retry.js';
 export type { DesiredStateSource, ExtractLimits } from './source.js';
 export type {
   BranchHead,

@@ -8,7 +8,7 @@ import { triggerDaemon, triggerUrl } from './trigger.js';
 const SHA = 'a1b2c3d'.padEnd(40, '0');
 let tls: { cert: string; key: string };
 beforeAll(async () => {
-  tls = await selfSignedCert();
+  tls = selfSignedCert();
 });
 
 /** Injected dice and clock: records every wait instead of sleeping. */

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MERGE_TEMPLATE, SUGGEST_TEMPLATE, stowOnPath } from './support/paths.js';
 import { readPipeline, ruleMatches, runJob, type TemplateJob } from './support/pipeline.js';
@@ -14,40 +15,15 @@ let caFile: string;
 const daemons: Array<{ server: Server; url: string; hits: string[] }> = [];
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'stow-ci-template-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'ca.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  caFile = path.join(dir, 'ca.pem');
+  const tls = selfSignedCertificate(dir);
+  caFile = tls.certFile;
   for (let i = 0; i < 2; i += 1) {
     const hits: string[] = [];
-    const server = createServer(
-      { cert: readFileSync(caFile), key: readFileSync(path.join(dir, 'key.pem')) },
-      (req, res) => {
-        hits.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
-        res.writeHead(202, { 'content-type': 'application/json' });
-        res.end('{"state":"queued"}');
-      },
-    );
+    const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      hits.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end('{"state":"queued"}');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     daemons.push({ server, url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/`, hits });
   }

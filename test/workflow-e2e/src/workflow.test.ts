@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createFakeGitlab, type FakeGitlab } from '@stow/fake-gitlab';
 import { loadTestHost, pullImage, type TestHost } from '@stow/test-host';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsGet, lockedConfigDir, startDaemon, waitFor } from './support/daemon-process.js';
 import { MERGE_TEMPLATE, STOW_CLI, stowOnPath } from './support/paths.js';
@@ -104,29 +105,7 @@ beforeAll(async () => {
     'README.md': 'ops\n',
   });
   // TLS pair and a locked-down config directory (root-owned, 0500/0400), as the daemon demands.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      path.join(work, 'tls.key'),
-      '-out',
-      path.join(work, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(work);
   ca = readFileSync(path.join(work, 'tls.crt'));
   const etc = lockedConfigDir(work, {
     'tls.crt': ca,

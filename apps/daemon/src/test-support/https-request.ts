@@ -9,7 +9,7 @@ export interface HttpsAnswer {
 /** One HTTPS request trusting only `ca`. */
 export function httpsRequest(
   url: string,
-  options: { ca: Buffer; method?: string; headers?: Record<string, string>; body?: string },
+  options: { ca: string | Buffer; method?: string; headers?: Record<string, string>; body?: string },
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const request = https.request(

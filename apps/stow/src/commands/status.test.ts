@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, scratch } from '../test-support/run-cli.js';
 
@@ -31,31 +31,7 @@ let url: string;
 const seen: string[] = [];
 
 beforeAll(async () => {
-  const key = path.join(workspace.dir, 'tls.key');
-  const cert = path.join(workspace.dir, 'tls.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  const { keyFile: key, certFile: cert } = selfSignedCertificate(workspace.dir);
   server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
     seen.push(request.url ?? '');
     const known = !request.url?.includes('head_hash=ffffffff');

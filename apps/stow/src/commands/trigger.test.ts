@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-support/run-cli.js';
 
@@ -17,43 +18,18 @@ let answers: number[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'stow-cli-trigger-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  caFile = path.join(dir, 'cert.pem');
-  server = createServer(
-    { cert: readFileSync(caFile), key: readFileSync(path.join(dir, 'key.pem')) },
-    (req, res) => {
-      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
-      const status = answers.shift() ?? 202;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          status === 202 ? { state: 'queued' } : { error: 'head_hash is not on the default branch' },
-        ),
-      );
-    },
-  );
+  const tls = selfSignedCertificate(dir);
+  caFile = tls.certFile;
+  server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    const status = answers.shift() ?? 202;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify(
+        status === 202 ? { state: 'queued' } : { error: 'head_hash is not on the default branch' },
+      ),
+    );
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

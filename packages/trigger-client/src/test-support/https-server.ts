@@ -1,39 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { selfSignedCertificate } from '@stow/test-host/tls';
 
-/** A self-signed certificate for 127.0.0.1 (openssl), PEM. */
-export async function selfSignedCert(): Promise<{ cert: string; key: string }> {
+/** A self-signed certificate for 127.0.0.1 (openssl), PEM; the files are not kept. */
+export function selfSignedCert(): { cert: string; key: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'stow-trigger-tls-'));
   try {
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ]);
-    return {
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-    };
+    const { cert, key } = selfSignedCertificate(dir);
+    return { cert, key };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
