@@ -28,6 +28,8 @@ export interface DaemonBackend {
   resolveCommit(sha: string): Promise<string | undefined>;
   isOnDefaultBranch(sha: string): Promise<boolean>;
   running(): Promise<RunningDeployment | undefined>;
+  /** Deployment hashes whose last attempt failed, as the reconciler remembers them across restarts. */
+  failedDeployments?(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
 }
 
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
@@ -44,6 +46,7 @@ export function backendFromContext(context: ReconcileContext): DaemonBackend {
       return (await source.resolveCommit(sha)) ?? undefined;
     },
     isOnDefaultBranch: (sha) => source.isOnDefaultBranch(sha),
+    failedDeployments: () => context.quarantine.list(),
     async running() {
       const ref = await store.running();
       if (!ref) return undefined;

@@ -154,3 +154,21 @@ describe('the reconcile queue', () => {
     expect(core.reconcileReport()?.id).toBe(ids[1]);
   });
 });
+
+describe('failures remembered across a restart', () => {
+  it('a commit whose deployment failed before the restart still reads error, with its reason', async () => {
+    const backend = repository();
+    backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
+    const restarted = Object.assign(backend, {
+      failedDeployments: async () => [{ deploymentHash: hash('c'), reason: 'web: unhealthy' }],
+    });
+    const core = new DaemonCore({ backend: restarted, logger: silentLogger });
+    expect((await core.status(NEWER)).state).toBe('different');
+    await core.loadRememberedFailures();
+    expect(await core.status(NEWER)).toMatchObject({
+      state: 'error',
+      error: expect.stringContaining('web: unhealthy'),
+    });
+    expect((await core.status(OLD)).state).toBe('running');
+  });
+});

@@ -97,6 +97,16 @@ export class DaemonCore {
     });
   }
 
+  /**
+   * Remembers the failures the reconciler kept across a restart (its quarantine), so that a commit
+   * whose deployment failed still reads `error` after the daemon restarts, not `different`.
+   */
+  async loadRememberedFailures(): Promise<void> {
+    const failures = (await this.#backend.failedDeployments?.().catch(() => undefined)) ?? [];
+    for (const failure of failures)
+      this.#remember(failure.deploymentHash, this.#logger.redact(failure.reason));
+  }
+
   /** Reconciles in progress plus waiting (0, 1 or 2). */
   get queueDepth(): number {
     return (this.#current ? 1 : 0) + (this.#pending ? 1 : 0);

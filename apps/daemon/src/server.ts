@@ -55,6 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
   const tls = await readTls(config);
   const metrics = createMetrics();
   const core = new DaemonCore({ backend, logger, observer: metrics.observer });
+  await core.loadRememberedFailures();
   metrics.attach(core);
 
   const app = fastify({

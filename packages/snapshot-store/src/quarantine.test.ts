@@ -18,6 +18,7 @@ describe('quarantine', () => {
     };
     await createQuarantine(file).add(failure);
     expect(await createQuarantine(file).get('a'.repeat(64))).toEqual(failure);
+    expect(await createQuarantine(file).list()).toEqual([failure]);
     await createQuarantine(file).release('a'.repeat(64));
     expect(await createQuarantine(file).get('a'.repeat(64))).toBeUndefined();
   });

@@ -13,6 +13,8 @@ export interface FailedDeployment {
 const REMEMBERED = 50;
 
 export interface Quarantine {
+  /** Every remembered failure, oldest first. */
+  list(): Promise<FailedDeployment[]>;
   get(deploymentHash: string): Promise<FailedDeployment | undefined>;
   add(failure: FailedDeployment): Promise<void>;
   release(deploymentHash: string): Promise<void>;
@@ -36,6 +38,7 @@ export function createQuarantine(stateFile: string): Quarantine {
       `${JSON.stringify({ failedDeployments: failed.slice(-REMEMBERED) }, null, 2)}\n`,
     );
   return {
+    list: read,
     async get(hash) {
       return (await read()).find((failure) => failure.deploymentHash === hash);
     },
