@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { type Command, type CommandIo, UsageError } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseFlags, requirePositionals } from '../parse-flags.js';
+import { privateCa } from '../private-ca.js';
 
 interface StatusAnswer {
   head_hash: string | null;
@@ -65,16 +65,7 @@ reached or gave no status.
     }
     const url = new URL('status', base.href.endsWith('/') ? base : `${base.href}/`);
     if (sha !== undefined) url.searchParams.set('head_hash', sha.toLowerCase());
-    const caFile = io.env.STOW_CACERT;
-    let ca: Buffer | undefined;
-    if (caFile) {
-      try {
-        ca = await readFile(caFile);
-      } catch {
-        io.stderr.write(`stow status: STOW_CACERT ${caFile} cannot be read\n`);
-        return ExitCode.badInput;
-      }
-    }
+    const ca = await privateCa(io);
     let answer: { statusCode: number; body: string };
     try {
       answer = await getJson(url, ca);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Command, UsageError } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseFlags, requirePositionals } from '../parse-flags.js';
+import { privateCa } from '../private-ca.js';
 
 export const suggestImageCommand: Command = {
   name: 'suggest-image',
@@ -74,14 +75,7 @@ except a pushed branch whose merge request failed: rerunning finishes it).
         );
       }
     }
-    let ca: Buffer | undefined;
-    if (io.env.STOW_CACERT) {
-      try {
-        ca = await readFile(io.env.STOW_CACERT);
-      } catch {
-        throw new UsageError(`STOW_CACERT ${io.env.STOW_CACERT} cannot be read`);
-      }
-    }
+    const ca = await privateCa(io);
     const { createGitlabClient } = await import('@stow/gitlab-client');
     let gitlab: ReturnType<typeof createGitlabClient>;
     try {

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, type CommandIo, UsageError } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseFlags, requirePositionals } from '../parse-flags.js';
+import { privateCa } from '../private-ca.js';
 
 export const triggerCommand: Command = {
   name: 'trigger',
@@ -71,14 +71,7 @@ trigger or could not be reached after the retries.
       }
       retry.maxDelayMs = seconds * 1000;
     }
-    let ca: Buffer | undefined;
-    if (io.env.STOW_CACERT) {
-      try {
-        ca = await readFile(io.env.STOW_CACERT);
-      } catch {
-        throw new UsageError(`STOW_CACERT ${io.env.STOW_CACERT} cannot be read`);
-      }
-    }
+    const ca = await privateCa(io);
     const token = values.token ?? io.env.STOW_TRIGGER_TOKEN ?? undefined;
     const lib = await import('@stow/trigger-client');
     const common = {
