@@ -4,7 +4,7 @@ import { stowManifestJsonSchema } from './json-schema.js';
 import { stowYamlReference } from './reference-doc.js';
 
 describe('the committed JSON Schema of stow.yaml', () => {
-  it('is what the zod schema generates (run `pnpm --filter @stow/manifest run schema:write` after a change)', () => {
+  it('is what the zod schema generates (run `pnpm --filter @stow/manifest run generate` after a change)', () => {
     const committed = readFileSync(new URL('../schema/stow.schema.json', import.meta.url), 'utf8');
     expect(JSON.parse(committed)).toEqual(stowManifestJsonSchema());
   });
@@ -17,7 +17,7 @@ describe('the committed JSON Schema of stow.yaml', () => {
 });
 
 describe('docs/stow-yaml-reference.md', () => {
-  it('is what the schema generates (run `pnpm --filter @stow/manifest run reference:write` after a change)', () => {
+  it('is what the schema generates (run `pnpm --filter @stow/manifest run generate` after a change)', () => {
     const committed = readFileSync(new URL('../../../docs/stow-yaml-reference.md', import.meta.url), 'utf8');
     expect(committed).toBe(stowYamlReference(stowManifestJsonSchema()));
   });

@@ -36,7 +36,7 @@ export function stowYamlReference(schema: JsonSchema): string {
   );
   return `# stow.yaml reference
 
-Generated from the schema by \`pnpm --filter @stow/manifest run reference:write\`; a test fails
+Generated from the schema by \`pnpm --filter @stow/manifest run generate\`; a test fails
 when it is stale. \`<name>\` stands for a key you choose (a container or network name).
 Unknown keys are errors. Editors can validate with
 \`# yaml-language-server: $schema=<path>/packages/manifest/schema/stow.schema.json\`.
