@@ -1,9 +1,8 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { rootCertificates } from 'node:tls';
 import { Commits, MergeRequests, Projects, Repositories, RepositoryFiles, Users } from '@gitbeaker/rest';
-import { Agent } from 'undici';
 import { classifyTransportError, endpointLabel } from './classify.js';
+import { createDispatcher } from './dispatcher.js';
 import { GitlabClientError } from './errors.js';
 import { createStowRequesterFn } from './requester.js';
 import { DEFAULT_RETRY, type RetryEnv, type RetryPolicy, realRetryEnv } from './retry.js';
@@ -114,14 +113,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
     throw new GitlabClientError('INVALID_ARGUMENT', 'retry.attempts must be a positive integer');
   }
   const retryEnv: RetryEnv = { ...realRetryEnv, ...options.retryEnv };
-  const dispatcher = new Agent({
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: {
-      timeout: timeoutMs,
-      ...(options.ca ? { ca: [...rootCertificates, options.ca.toString()] } : {}),
-    },
-  });
+  const dispatcher = createDispatcher({ timeoutMs, ca: options.ca });
   const redact = (text: string) => text.split(secret).join('[REDACTED]');
   const requesterFn = createStowRequesterFn({ dispatcher, retry, retryEnv, tokenKind, redact });
   // The token is read through a function so no resource object holds it as a plain property.

@@ -1,5 +1,5 @@
-import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
+import { createDispatcher } from '@stow/gitlab-client';
+import { request } from 'undici';
 import { TriggerError } from './errors.js';
 import {
   backoffDelay,
@@ -92,14 +92,7 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
   }
   const env: RetryEnv = { ...realRetryEnv, ...options.retryEnv };
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const dispatcher = new Agent({
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: {
-      timeout: timeoutMs,
-      ...(options.ca ? { ca: [...rootCertificates, options.ca.toString()] } : {}),
-    },
-  });
+  const dispatcher = createDispatcher({ timeoutMs, ca: options.ca });
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'stow-trigger' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const scrub = (text: string) => (options.token ? text.split(options.token).join('[REDACTED]') : text);
