@@ -9,6 +9,7 @@ import { DaemonError } from './errors.js';
 import type { LockdownFs } from './lockdown.js';
 import { jsonLinesLogger, silentLogger } from './logger.js';
 import { runDaemon, startServer } from './server.js';
+import { testDaemonConfig } from './test-support/daemon-config.js';
 import { captureLog, FakeBackend, hash, sha } from './test-support/fake-backend.js';
 import { httpsRequest } from './test-support/https-request.js';
 
@@ -24,20 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const backend = () => new FakeBackend({ [HEAD]: { deploymentHash: hash('b') } }, HEAD);
 
 function config(overrides: Partial<DaemonConfig> = {}): DaemonConfig {
-  return {
-    file: path.join(dir, 'daemon.yaml'),
-    source: { kind: 'git', repository: '/nonexistent', branch: undefined },
-    subfolder: 'host',
-    keysFile: undefined,
-    sopsBinary: undefined,
-    listen: { host: '127.0.0.1', port: 0 },
-    tls: { certFile: tls.certFile, keyFile: tls.keyFile },
-    pollIntervalMs: 60_000,
-    stateDir: undefined,
-    triggerToken: undefined,
-    dockerHost: undefined,
-    ...overrides,
-  };
+  return testDaemonConfig(dir, tls, { pollIntervalMs: 60_000, ...overrides });
 }
 
 /** A lockdown view in which everything is root-owned with the right modes. */

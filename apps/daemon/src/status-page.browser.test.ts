@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DaemonConfig } from '@stow/manifest';
 import { selfSignedCertificate } from '@stow/test-host/tls';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from './logger.js';
 import { type RunningDaemon, startServer } from './server.js';
+import { testDaemonConfig } from './test-support/daemon-config.js';
 import { FakeBackend, hash, sha } from './test-support/fake-backend.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -25,19 +25,7 @@ beforeAll(async () => {
   );
   backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
   backend.failing.set(hash('b'), 'webapp: unhealthy <b>not bold</b>');
-  const config: DaemonConfig = {
-    file: path.join(dir, 'daemon.yaml'),
-    source: { kind: 'git', repository: '/nonexistent', branch: undefined },
-    subfolder: 'host',
-    keysFile: undefined,
-    sopsBinary: undefined,
-    listen: { host: '127.0.0.1', port: 0 },
-    tls: { certFile: tls.certFile, keyFile: tls.keyFile },
-    pollIntervalMs: 3_600_000,
-    stateDir: undefined,
-    triggerToken: undefined,
-    dockerHost: undefined,
-  };
+  const config = testDaemonConfig(dir, tls);
   daemon = await startServer({ config, backend, logger: silentLogger });
   await daemon.core.idle(); // the start reconcile fails verification and rolls back
 });
