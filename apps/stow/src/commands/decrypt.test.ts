@@ -1,7 +1,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SOPS_FIXTURES } from '@stow/sops-decrypt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SOPS_FIXTURES } from '../test-support/fixtures.js';
 import { runCli, scratch } from '../test-support/run-cli.js';
 
 const humphd = path.join(SOPS_FIXTURES, 'humphd-sops-age');

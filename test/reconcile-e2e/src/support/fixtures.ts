@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SOPS_FIXTURES } from '@stow/sops-decrypt/test-support';
 
-const sops = (relative: string) =>
-  readFileSync(fileURLToPath(new URL(`../../../../../shared/fixtures/sops/${relative}`, import.meta.url)));
+const sops = (relative: string) => readFileSync(join(SOPS_FIXTURES, relative));
 
-/** Real sops+age files (the shared fixtures) and a keys file holding both of their identities. */
+/** Real sops+age files (the committed fixtures) and a keys file holding both of their identities. */
 export const SECRETS = {
   /** dotenv: secret="this is a secret", another_secret="7" */
   humphd: sops('humphd-sops-age/secret.enc.env'),
