@@ -1,9 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { createDecipheriv } from 'node:crypto';
 import { formatGoTime, parseGoBool, parseGoFloat, parseGoInt } from './go-format.js';
 import type { PlainValue } from './plain-value.js';
 
 const ENC_RE = /^ENC\[AES256_GCM,data:([^\n]+),iv:([^\n]+),tag:([^\n]+),type:([^\n]+)\]/;
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const B64_ALPHABET = /^[A-Za-z0-9+/]*$/;
 
 export interface EncryptedValue {
   data: Buffer;
@@ -19,9 +20,15 @@ export class ValueError extends Error {
   }
 }
 
+/**
+ * Standard padded base64, as Go's base64.StdEncoding reads it. Checked without a repeated group:
+ * a regex like `(?:[A-Za-z0-9+/]{4})*` backtracks per group and overflows the stack on MiB values.
+ */
 function strictBase64(text: string): Buffer {
   const clean = text.replace(/[\r\n]/g, '');
-  if (!B64_RE.test(clean)) throw new ValueError('format');
+  const padding = clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0;
+  const body = clean.slice(0, clean.length - padding);
+  if (clean.length % 4 !== 0 || !B64_ALPHABET.test(body)) throw new ValueError('format');
   return Buffer.from(clean, 'base64');
 }
 
@@ -39,13 +46,14 @@ export function parseEncryptedValue(text: string): EncryptedValue {
   return { data: strictBase64(m[1] ?? ''), iv, tag, type: m[4] ?? '' };
 }
 
-/** AES-256-GCM open with the path-derived additional data. */
+/** AES-256-GCM open with the path-derived additional data; only a failed authentication is 'auth'. */
 export function openValue(ev: EncryptedValue, key: Buffer, aad: string): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, ev.iv);
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(ev.tag);
+  const data = decipher.update(ev.data);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, ev.iv);
-    decipher.setAAD(Buffer.from(aad, 'utf8'));
-    decipher.setAuthTag(ev.tag);
-    return Buffer.concat([decipher.update(ev.data), decipher.final()]);
+    return Buffer.concat([data, decipher.final()]);
   } catch {
     throw new ValueError('auth');
   }
@@ -86,9 +94,14 @@ export function typedValue(type: string, bytes: Buffer): PlainValue {
   }
 }
 
-/** Decrypts one ENC[] string (empty strings are never encrypted and come back as ''). */
-export function decryptValue(text: string, key: Buffer, aad: string): PlainValue {
+/**
+ * Decrypts one ENC[] string (empty strings are never encrypted and come back as ''). `keepBytes`:
+ * a str that is not UTF-8 comes back as its bytes (the binary store holds any bytes as a Go string).
+ */
+export function decryptValue(text: string, key: Buffer, aad: string, keepBytes = false): PlainValue {
   if (text === '') return { type: 'str', value: '' };
   const ev = parseEncryptedValue(text);
-  return typedValue(ev.type, openValue(ev, key, aad));
+  const bytes = openValue(ev, key, aad);
+  if (keepBytes && ev.type === 'str' && !isUtf8(bytes)) return { type: 'bytes', value: bytes };
+  return typedValue(ev.type, bytes);
 }

@@ -11,7 +11,9 @@ export type SopsDecryptErrorCode =
   | 'EXTERNAL_FAILED'
   | 'EXTERNAL_TIMEOUT'
   | 'EXTERNAL_OUTPUT_LIMIT'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  /** Not the file's fault nor the key's (out of memory, a bug); never reported as tampering. */
+  | 'INTERNAL';
 
 export interface SopsDecryptErrorContext {
   /** The SOPS file (or key file) the error is about. */

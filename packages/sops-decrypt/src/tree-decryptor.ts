@@ -1,6 +1,6 @@
 import { decryptValue, isEncryptedString, openValue, parseEncryptedValue, ValueError } from './aes-value.js';
 import { encryptionRule } from './encryption-rules.js';
-import { SopsDecryptError } from './errors.js';
+import { opaqueCause, SopsDecryptError } from './errors.js';
 import { formatGoTime } from './go-format.js';
 import { MacHasher } from './mac.js';
 import type { SopsMetadata } from './metadata.js';
@@ -33,8 +33,11 @@ export class TreeDecryptor {
     this.isEncrypted = encryptionRule(md, file);
   }
 
-  /** One leaf (null values are not leaves). Returns the plain value. */
-  leaf(path: readonly string[], input: PlainValue): PlainValue {
+  /**
+   * One leaf (null values are not leaves). Returns the plain value. `keepBytes` (the binary store):
+   * a decrypted str that is not UTF-8 stays bytes, in the MAC and in the output, as in sops.
+   */
+  leaf(path: readonly string[], input: PlainValue, keepBytes = false): PlainValue {
     const encrypted = this.isEncrypted(path);
     let out = input;
     if (encrypted) {
@@ -50,7 +53,7 @@ export class TreeDecryptor {
         );
       }
       try {
-        out = decryptValue(input.value, this.key, aadOf(path));
+        out = decryptValue(input.value, this.key, aadOf(path), keepBytes);
       } catch (err) {
         throw this.valueError(err, keyPath);
       }
@@ -97,10 +100,11 @@ export class TreeDecryptor {
     try {
       stored = decryptValue(this.md.mac, this.key, aad);
     } catch (err) {
+      if (!(err instanceof ValueError)) throw internalError(file, 'the stored MAC', err);
       throw new SopsDecryptError(
         'MAC_MISMATCH',
         `${file}: the stored MAC cannot be authenticated (sops.mac or sops.lastmodified was altered)`,
-        { file, cause: err instanceof ValueError ? undefined : err },
+        { file },
       );
     }
     const computed = this.hasher.hex();
@@ -117,7 +121,8 @@ export class TreeDecryptor {
 
   private valueError(err: unknown, keyPath: string): SopsDecryptError {
     const file = this.file;
-    const reason = err instanceof ValueError ? err.reason : 'auth';
+    if (!(err instanceof ValueError)) return internalError(file, `value at ${keyPath}`, err);
+    const { reason } = err;
     if (reason === 'format') {
       return new SopsDecryptError(
         'BAD_FORMAT',
@@ -144,4 +149,20 @@ export class TreeDecryptor {
       { file, keyPath },
     );
   }
+}
+
+/**
+ * A failure that is not the file's (out of memory, a bug): never reported as tampering, and its
+ * message is withheld since it may quote what it worked on.
+ */
+function internalError(file: string, what: string, err: unknown): SopsDecryptError {
+  const kind = err instanceof Error ? err.name : typeof err;
+  return new SopsDecryptError(
+    'INTERNAL',
+    `${file}: cannot decrypt ${what}: unexpected ${kind} (not an authentication failure)`,
+    {
+      file,
+      cause: opaqueCause(err),
+    },
+  );
 }

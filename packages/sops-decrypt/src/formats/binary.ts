@@ -16,7 +16,7 @@ export function parseBinaryStore(text: string, file: string): ParsedSopsDocument
             file,
           });
         }
-        const v = td.leaf([key], { type: 'str', value: node.v });
+        const v = td.leaf([key], { type: 'str', value: node.v }, key === 'data');
         if (key === 'data') out = v.type === 'bytes' ? v.value : Buffer.from(valueToText(v), 'utf8');
       }
       if (out === undefined) {

@@ -15,7 +15,8 @@ import { splitSecret } from '../shamir.js';
 
 export interface EncryptOptions {
   format: 'yaml' | 'json' | 'dotenv' | 'binary';
-  plaintext: string;
+  /** Bytes only for the binary store: sops keeps a binary file's bytes as they are, typed str. */
+  plaintext: string | Buffer;
   /** One key group with these age recipients ... */
   recipients?: string[];
   /** ... or several key groups combined with Shamir. */
@@ -35,6 +36,7 @@ export function encryptValue(
   v: PlainValue | { type: 'comment'; value: string },
   key: Buffer,
   aad: string,
+  typeName: string = v.type,
 ): string {
   const plain = v.type === 'comment' ? Buffer.from(v.value, 'utf8') : macBytes(v);
   if (plain.length === 0 && (v.type === 'str' || v.type === 'comment')) return '';
@@ -43,7 +45,7 @@ export function encryptValue(
   c.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([c.update(plain), c.final()]);
   const tag = c.getAuthTag();
-  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${iv.toString('base64')},tag:${tag.toString('base64')},type:${v.type}]`;
+  return `ENC[AES256_GCM,data:${data.toString('base64')},iv:${iv.toString('base64')},tag:${tag.toString('base64')},type:${typeName}]`;
 }
 
 const aadOf = (path: readonly string[]): string => `${path.join(':')}:`;
@@ -196,6 +198,21 @@ const toJsonNode = (v: unknown): JsonNode =>
           ? { t: 'bool', v }
           : { t: 'str', v: String(v) };
 
+/** A binary file of any bytes: sops stores them as the string `data` (Go strings hold any bytes). */
+async function binaryBytes(w: Walker, o: EncryptOptions, key: Buffer, bytes: Buffer): Promise<string> {
+  if (o.format !== 'binary') throw new Error('bytes are a plaintext for the binary store only');
+  const value: PlainValue = { type: 'bytes', value: bytes };
+  w.mac.add(value);
+  const data = encryptValue(value, key, 'data:', 'str');
+  return writeJson({
+    t: 'obj',
+    entries: [
+      ['data', { t: 'str', v: data }],
+      ['sops', toJsonNode(await metadataObject(o, key, w.mac.hex()))],
+    ],
+  });
+}
+
 /** Encrypts a plaintext document the way `sops --encrypt` lays it out. */
 export async function sopsEncrypt(o: EncryptOptions): Promise<string> {
   const key = o.dataKey ?? randomBytes(32);
@@ -217,7 +234,10 @@ export async function sopsEncrypt(o: EncryptOptions): Promise<string> {
   const w = new Walker(key, md);
   switch (o.format) {
     case 'yaml': {
-      const docs = parseAllDocuments(o.plaintext, { intAsBigInt: true, merge: false }) as Document.Parsed[];
+      const docs = parseAllDocuments(o.plaintext.toString(), {
+        intAsBigInt: true,
+        merge: false,
+      }) as Document.Parsed[];
       for (const doc of docs) {
         doc.commentBefore = yamlComments(w, doc.commentBefore, []) ?? null;
         yamlNode(w, doc.contents, [], []);
@@ -234,6 +254,7 @@ export async function sopsEncrypt(o: EncryptOptions): Promise<string> {
     }
     case 'json':
     case 'binary': {
+      if (Buffer.isBuffer(o.plaintext)) return binaryBytes(w, o, key, o.plaintext);
       const root: JsonNode =
         o.format === 'binary'
           ? { t: 'obj', entries: [['data', { t: 'str', v: o.plaintext }]] }
@@ -246,7 +267,7 @@ export async function sopsEncrypt(o: EncryptOptions): Promise<string> {
     }
     case 'dotenv': {
       let out = '';
-      for (const item of parseDotenvItems(o.plaintext, 'plaintext')) {
+      for (const item of parseDotenvItems(o.plaintext.toString(), 'plaintext')) {
         if ('comment' in item) out += `#${w.comment(item.comment, [])}\n`;
         else {
           const v = w.leaf([item.key], { type: 'str', value: item.value });
