@@ -56,6 +56,23 @@ describe('parseEnvFile', () => {
     expect(error.message).toMatch(message);
   });
 
+  it.each([
+    ['a YAML secret', 'apiToken: s3cr3t-planted\nother: x\n'],
+    ['a YAML secret whose value holds "="', 'dsn: postgres://u:s3cr3t-planted@h/db?x=1\n'],
+    ['a bare token', 's3cr3t-planted value\n'],
+  ])('refuses %s as "file:line: not a variable name", quoting nothing of it', (_name, text) => {
+    expect(() => parseEnvFile(text, 'secrets/api.yaml')).toThrow(
+      new DockerPlannerError('ENV_FILE_INVALID', 'secrets/api.yaml:1: not a variable name', {
+        file: 'secrets/api.yaml',
+        line: 1,
+      }),
+    );
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses the reserved name %s', (name) => {
+    expect(() => parseEnvFile(`A=1\n${name}=x`, 'a.env')).toThrow(`a.env:2: ${name} is a reserved name`);
+  });
+
   it('never puts a value into an error message', () => {
     expect(() => parseEnvFile('PASSWORD="hunter2-secret', 's.env')).toThrow(/^(?!.*hunter2).*$/);
     expect(() => parseEnvFile('PASSWORD="hunter2-secret" x', 's.env')).toThrow(/^(?!.*hunter2).*$/);

@@ -3,11 +3,15 @@ import { DockerPlannerError } from './errors.js';
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
 
+/** Object keys that would reach an object's prototype machinery rather than hold a variable. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Parses a dotenv file (rules in the README): `KEY=VALUE` lines, `#` comments, blank lines, an optional
  * `export ` prefix, 'single-quoted' literal values, "double-quoted" values with \n \r \t \" \\ escapes,
  * unquoted values trimmed (an unquoted ` #` starts a comment), no interpolation. Later keys win.
- * Errors name the file and line, never the value.
+ * Errors name the file and line and quote nothing from the line: an env file is often a decrypted
+ * secret, and a file that is not dotenv at all (a YAML secret) must not leak through its error.
  */
 export function parseEnvFile(text: string, file: string): Record<string, string> {
   const result: Record<string, string> = {};
@@ -24,12 +28,11 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
     };
     const body = /^export\s+/.test(trimmed) ? trimmed.replace(/^export\s+/, '') : trimmed;
     const equals = body.indexOf('=');
+    const key = (equals === -1 ? body : body.slice(0, equals)).trim();
+    if (!KEY.test(key)) fail('not a variable name');
     if (equals === -1) fail('expected KEY=VALUE');
-    const key = body.slice(0, equals).trim();
-    if (!KEY.test(key))
-      fail(`${JSON.stringify(key.slice(0, 40))} is not a variable name ([A-Za-z_][A-Za-z0-9_.-]*)`);
-    const value = parseValue(body.slice(equals + 1).trimStart(), key, fail);
-    result[key] = value;
+    if (RESERVED_NAMES.has(key)) fail(`${key} is a reserved name`);
+    result[key] = parseValue(body.slice(equals + 1).trimStart(), key, fail);
   }
   return result;
 }

@@ -1,4 +1,4 @@
-export type ManifestErrorCode = 'UNREADABLE' | 'YAML_SYNTAX' | 'INVALID' | 'UNKNOWN_KIND';
+export type ManifestErrorCode = 'UNREADABLE' | 'TOO_LARGE' | 'YAML_SYNTAX' | 'INVALID' | 'UNKNOWN_KIND';
 
 /** One problem in a config file, located as precisely as the source allows. */
 export interface ManifestIssue {
@@ -13,7 +13,8 @@ export interface ManifestIssue {
 
 /** `file:line:col: key.path: reason` — one line an operator can act on. */
 export function formatIssue(issue: ManifestIssue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;
+  const at = issue.column === undefined ? `${issue.line}` : `${issue.line}:${issue.column}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${at}`;
   return issue.keyPath ? `${where}: ${issue.keyPath}: ${issue.message}` : `${where}: ${issue.message}`;
 }
 

@@ -5,6 +5,7 @@ import type { SnapshotRef } from '@stow/snapshot-store';
 import type { DockerPlan, TargetDeployment } from './docker-port.js';
 import type { PlanSummary } from './plan-summary.js';
 import type { ReconcileContext } from './reconcile-context.js';
+import { checkReferencedFiles } from './referenced-files.js';
 import { renderManifest } from './rendered-manifest.js';
 import { decryptAndHash } from './secrets.js';
 import { step } from './step-failure.js';
@@ -17,7 +18,7 @@ export interface PreparedRevision {
   readonly manifest: StowManifest;
 }
 
-/** fetch -> decrypt -> hash -> load stow.yaml. Throws StepFailure; the caller owns the staging dir. */
+/** fetch -> decrypt -> hash -> load stow.yaml, check its files. Throws StepFailure; the caller owns staging. */
 export async function prepareRevision(
   context: Pick<ReconcileContext, 'source' | 'secrets' | 'log'>,
   gitRevision: string,
@@ -28,6 +29,7 @@ export async function prepareRevision(
   log.log('info', 'fetched desired state', { git_revision: gitRevision, source: source.describe() });
   const hashes = await step('decrypt', () => decryptAndHash(stagingDir, secrets));
   const manifest = await step('manifest', () => readStowManifest(path.join(stagingDir, 'stow.yaml')));
+  await step('manifest', () => checkReferencedFiles(stagingDir, manifest));
   log.log('info', 'desired state hashed', {
     deployment: manifest.deployment.name,
     deployment_hash: hashes.deploymentHash,

@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINARY, CLI, runStow } from './support/run-stow.js';
 import { Scenario } from './support/scenario.js';
 import { webDeployment } from './support/stow-yaml.js';
-
-const CLI = fileURLToPath(new URL('../../../apps/stow/dist/cli.js', import.meta.url));
-const BINARY = fileURLToPath(new URL('../../../apps/stow/dist/stow', import.meta.url));
 
 // The same tests for the workspace build and for the single-file executable.
 describe.each([
@@ -15,17 +10,7 @@ describe.each([
 ])('stow reconcile, the real process: $build', ({ command, prefix }) => {
   const s = new Scenario();
 
-  async function stow(...args: string[]) {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(command, [...prefix, ...args], {
-        env: { ...process.env, CI: 'true' },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  }
+  const stow = (...args: string[]) => runStow(command, prefix, args);
 
   const files = (image: 'http-ok' | 'health-fail') => ({
     'stow.yaml': webDeployment(s, { webImage: image, verify: '{ stableSeconds: 2, timeoutSeconds: 10 }' }),
