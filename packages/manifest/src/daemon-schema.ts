@@ -50,7 +50,8 @@ export const daemonConfigSchema = z
     sopsBinary: filePath.optional(),
     listen: z
       .string({ error: 'must be host:port in quotes or plain, e.g. 0.0.0.0:17403' })
-      .regex(LISTEN, { error: 'must be host:port, e.g. 0.0.0.0:17403' })
+      .regex(LISTEN, { error: 'must be host:port, e.g. 0.0.0.0:17403', abort: true })
+      .refine((listen) => listenPortOk(listen), { error: 'the port must be between 1 and 65535' })
       .default(DEFAULT_LISTEN),
     tlsCrt: filePath.optional(),
     tlsKey: filePath.optional(),
@@ -106,3 +107,8 @@ export const daemonConfigSchema = z
   });
 
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;
+
+function listenPortOk(listen: string): boolean {
+  const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
+  return port >= 1 && port <= 65535;
+}

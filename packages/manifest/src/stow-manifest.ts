@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ManifestError, type ManifestIssue } from './errors.js';
 import { formatKeyPath, toManifestIssues } from './schema-issues.js';
+import { checkConfigSize } from './size-limit.js';
 import { type StowManifest, stowManifestSchema } from './stow-schema.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -90,11 +91,18 @@ async function referenceProblem(dir: string, relative: string, want: string): Pr
   return undefined;
 }
 
-/** The text of `path`; a failure is a ManifestError naming the file as `file`. */
+/**
+ * The text of `path`, refused without reading it when it is over the config size limit; a failure
+ * is a ManifestError naming the file as `file`.
+ */
 export async function readText(path: string, file = path): Promise<string> {
+  let handle: fs.FileHandle | undefined;
   try {
-    return await fs.readFile(path, 'utf8');
+    handle = await fs.open(path, 'r');
+    checkConfigSize(file, (await handle.stat()).size);
+    return await handle.readFile('utf8');
   } catch (cause) {
+    if (cause instanceof ManifestError) throw cause;
     const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new ManifestError(
       'UNREADABLE',
@@ -104,5 +112,7 @@ export async function readText(path: string, file = path): Promise<string> {
         cause,
       },
     );
+  } finally {
+    await handle?.close();
   }
 }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { deploymentPathProblem } from './deployment-path.js';
+import {
+  isIpAddress,
+  MAX_CPUS,
+  MIN_CPUS,
+  memoryProblem,
+  PREDEFINED_NETWORKS,
+  RESERVED_KEYS,
+  RESERVED_NAME,
+} from './docker-limits.js';
 import { isDuration } from './duration.js';
 import { parseImageReference } from './image-reference.js';
 import { parsePortBinding } from './port-binding.js';
@@ -10,7 +19,10 @@ export const DEPLOYMENT_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const ENV_NAME = /^[^=\0]+$/;
-const MEMORY = /^\d+(?:\.\d+)?[bkmg]?$/i;
+
+/** A key of the user's that becomes an object key: never one of the prototype's own names. */
+const userKey = (schema: z.ZodString = z.string()) =>
+  schema.refine((key) => !RESERVED_KEYS.has(key), { error: RESERVED_NAME });
 
 const deploymentPath = z.string().superRefine((value, ctx) => {
   const problem = deploymentPathProblem(value);
@@ -81,7 +93,10 @@ export const containerSchema = z.strictObject({
   command: argv.optional().describe('the command, as a list (Config.Cmd)'),
   entrypoint: argv.optional().describe('the entrypoint, as a list (Config.Entrypoint)'),
   env: z
-    .record(z.string().regex(ENV_NAME), z.union([z.string(), z.number(), z.boolean()]))
+    .record(
+      userKey(z.string().regex(ENV_NAME, { error: 'must be a variable name without = or NUL' })),
+      z.union([z.string(), z.number(), z.boolean()]),
+    )
     .optional()
     .describe('environment variables; they win over envFiles'),
   envFiles: z
@@ -90,10 +105,16 @@ export const containerSchema = z.strictObject({
     .describe('dotenv files of the deployment folder (SOPS-encrypted ones are decrypted), merged in order'),
   ports: z
     .array(
-      z.string().refine((text) => parsePortBinding(text) !== undefined, {
-        error:
-          'must look like [hostIp:][hostPort:]containerPort[/tcp|udp|sctp], e.g. 127.0.0.1:8080:8080/tcp',
-      }),
+      z
+        .string()
+        .refine((text) => parsePortBinding(text) !== undefined, {
+          error:
+            'must look like [hostIp:][hostPort:]containerPort[/tcp|udp|sctp], e.g. 127.0.0.1:8080:8080/tcp',
+          abort: true,
+        })
+        .refine((text) => hostIpOk(parsePortBinding(text)?.hostIp), {
+          error: 'the host IP must be an IPv4 or IPv6 address, e.g. 127.0.0.1 or [::1]',
+        }),
     )
     .optional()
     .describe('published ports: [hostIp:][hostPort:]containerPort[/tcp|udp|sctp]'),
@@ -111,9 +132,9 @@ export const containerSchema = z.strictObject({
   hostname: z.string().min(1).optional().describe('container hostname'),
   labels: z
     .record(
-      z
-        .string()
-        .refine((key) => !key.startsWith('stow.'), { error: 'the stow. label prefix is reserved for stow' }),
+      userKey().refine((key) => !key.startsWith('stow.'), {
+        error: 'the stow. label prefix is reserved for stow',
+      }),
       z.string(),
     )
     .optional()
@@ -123,20 +144,34 @@ export const containerSchema = z.strictObject({
   readOnly: z.boolean().optional().describe('read-only root filesystem'),
   tmpfs: z.array(absolutePath).optional().describe('tmpfs mounts as path[:options], e.g. /run:size=64m'),
   memory: z
-    .union([z.number().int().positive(), z.string().regex(MEMORY)], {
-      error: 'must be bytes or a size such as 512m or 1g',
+    .union([z.number(), z.string()], { error: 'must be bytes or a size such as 512m or 1g' })
+    .superRefine((value, ctx) => {
+      const problem = memoryProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional()
-    .describe('memory limit: bytes, or a size such as 512m or 1g'),
-  cpus: z.number().positive().optional().describe('CPU limit in cores, e.g. 0.5'),
-  extraHosts: z
-    .array(z.string().regex(/^[^:\s]+:\S+$/, { error: 'must be host:ip' }))
+    .describe('memory limit: bytes, or a size such as 512m or 1g (6m to 1 PiB)'),
+  cpus: z
+    .number()
+    .min(MIN_CPUS, { error: `must be at least ${MIN_CPUS} (Docker refuses less)` })
+    .max(MAX_CPUS, { error: `must be at most ${MAX_CPUS}` })
     .optional()
-    .describe('extra /etc/hosts entries as host:ip'),
+    .describe(`CPU limit in cores, e.g. 0.5 (${MIN_CPUS} to ${MAX_CPUS})`),
+  extraHosts: z
+    .array(
+      z
+        .string()
+        .regex(/^[^:\s]+:\S+$/, { error: 'must be host:ip', abort: true })
+        .refine((entry) => extraHostIpOk(entry.slice(entry.indexOf(':') + 1)), {
+          error: 'the ip must be an IPv4 or IPv6 address (or host-gateway)',
+        }),
+    )
+    .optional()
+    .describe('extra /etc/hosts entries as host:ip (ip: IPv4, IPv6 or host-gateway)'),
   logging: z
     .strictObject({
       driver: z.string().min(1).describe('log driver, e.g. json-file or journald'),
-      options: z.record(z.string(), z.string()).optional().describe('driver options, e.g. max-size: 10m'),
+      options: z.record(userKey(), z.string()).optional().describe('driver options, e.g. max-size: 10m'),
     })
     .optional()
     .describe('log driver and its options (HostConfig.LogConfig)'),
@@ -194,7 +229,10 @@ export const stowManifestSchema = z
       .describe('the deployment: its name, its daemon and its verification windows'),
     networks: z
       .record(
-        z.string().regex(NETWORK_NAME, { error: 'must be a Docker network name' }),
+        userKey(z.string().regex(NETWORK_NAME, { error: 'must be a Docker network name' })).refine(
+          (name) => !PREDEFINED_NETWORKS.has(name),
+          { error: "is one of Docker's own networks (host, bridge, none, default); choose another name" },
+        ),
         z
           .strictObject({
             internal: z.boolean().optional().describe('no access to the outside'),
@@ -206,9 +244,11 @@ export const stowManifestSchema = z
       .describe('user-defined networks stow creates, labels and prunes'),
     containers: z
       .record(
-        z
-          .string()
-          .regex(CONTAINER_NAME, { error: 'must be a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)' }),
+        userKey(
+          z
+            .string()
+            .regex(CONTAINER_NAME, { error: 'must be a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)' }),
+        ),
         containerSchema,
       )
       .describe('the containers, keyed by their name on the host'),
@@ -244,7 +284,7 @@ function crossFieldRules(value: unknown, ctx: Context): void {
       }
     }
     for (const [index, network] of asArray(container.networks).entries()) {
-      if (typeof network === 'string' && !(network in declaredNetworks)) {
+      if (typeof network === 'string' && !Object.hasOwn(declaredNetworks, network)) {
         ctx.addIssue({
           code: 'custom',
           path: ['containers', name, 'networks', index],
@@ -268,6 +308,16 @@ function crossFieldRules(value: unknown, ctx: Context): void {
       }
     }
   }
+}
+
+/** A published port's host IP, when given, is an address Docker can bind. */
+function hostIpOk(hostIp: string | undefined): boolean {
+  return hostIp === undefined || isIpAddress(hostIp);
+}
+
+/** Docker's extra-host ip: an address, or host-gateway (the host's gateway IP). */
+function extraHostIpOk(ip: string): boolean {
+  return ip === 'host-gateway' || isIpAddress(ip.replace(/^\[|\]$/g, ''));
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
