@@ -140,6 +140,45 @@ describe('extractSubfolderArchive', () => {
     }
   });
 
+  it('rejects a file then a directory of the same name', async () => {
+    await expectRejected(
+      tarball([file('stow.yaml', 'a'), file('config', 'x'), file('config/app.env', 'A=1')]),
+      'ARCHIVE_UNSAFE',
+      /host\/config\/app\.env" rejected: "config" is both a file and a directory in the archive$/,
+    );
+  });
+
+  it('rejects a directory then a file of the same name', async () => {
+    await expectRejected(
+      tarball([
+        file('stow.yaml', 'a'),
+        { name: `${TOP}/host/config/`, type: 'directory' },
+        file('config', 'x'),
+      ]),
+      'ARCHIVE_UNSAFE',
+      /host\/config" rejected: "config" is both a file and a directory in the archive$/,
+    );
+    await expectRejected(
+      tarball([file('config/app.env', 'A=1'), file('config', 'x')]),
+      'ARCHIVE_UNSAFE',
+      /host\/config" rejected: "config" is both a file and a directory in the archive$/,
+    );
+  });
+
+  it('rejects a name component over 255 bytes and a path over 4096 bytes', async () => {
+    await expectRejected(
+      tarball([file('stow.yaml', 'a'), file(`${'é'.repeat(128)}`, 'x')]),
+      'ARCHIVE_UNSAFE',
+      /rejected: a name longer than 255 bytes$/,
+    );
+    const deep = Array.from({ length: 20 }, () => 'd'.repeat(250)).join('/');
+    await expectRejected(
+      tarball([file('stow.yaml', 'a'), file(`${deep}/f`, 'x')]),
+      'ARCHIVE_UNSAFE',
+      /^archive entry "[^"]{200}…" rejected: path longer than 4096 bytes$/,
+    );
+  });
+
   it('rejects more entries than the file cap (100k tiny files)', async () => {
     function* many() {
       for (let i = 0; i < 100_000; i += 1) yield file(`f/${i}`, 'x');

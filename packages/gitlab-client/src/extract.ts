@@ -30,8 +30,24 @@ export interface ExtractResult {
   bytes: number;
 }
 
+/** Linux's limits: PATH_MAX for a whole path, NAME_MAX for one component (bytes). */
+const MAX_PATH_BYTES = 4096;
+const MAX_NAME_BYTES = 255;
+
+/** An entry name as the message shows it: an over-long one is cut (the error stays one short line). */
+const shown = (entry: string) => (entry.length > 200 ? `${entry.slice(0, 200)}…` : entry);
+
 const unsafe = (entry: string, why: string) =>
-  new GitlabClientError('ARCHIVE_UNSAFE', `archive entry "${entry}" rejected: ${why}`, { entry });
+  new GitlabClientError('ARCHIVE_UNSAFE', `archive entry "${shown(entry)}" rejected: ${why}`, { entry });
+
+/** Why a path (relative to the staging directory) cannot be written on Linux, if it cannot. */
+function nameTooLong(parts: readonly string[]): string | undefined {
+  if (Buffer.byteLength(parts.join('/')) > MAX_PATH_BYTES) return `path longer than ${MAX_PATH_BYTES} bytes`;
+  if (parts.some((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)) {
+    return `a name longer than ${MAX_NAME_BYTES} bytes`;
+  }
+  return undefined;
+}
 
 /** Counts decompressed bytes and fails once past `limit` (gzip bombs, padding floods). */
 class ByteCap extends Transform {
@@ -98,12 +114,35 @@ export async function extractSubfolderArchive(
 
   const result: ExtractResult = { files: 0, directories: 0, bytes: 0 };
   const made = new Set<string>([root]);
-  const seen = new Set<string>();
+  // What each path in the staging directory is (entries and the directories they imply): a file
+  // and a directory of the same name, in either order, is an archive that cannot be extracted.
+  const kinds = new Map<string, 'file' | 'directory'>();
   let entries = 0;
   const ensureDir = async (dir: string) => {
     if (made.has(dir)) return;
     await mkdir(dir, { recursive: true, mode: 0o755 });
     made.add(dir);
+  };
+
+  /**
+   * Records `rel` and its parent directories, refusing a file/directory clash or a duplicate file.
+   * Parents are walked up only until one already known as a directory (its own parents are too).
+   */
+  const claim = (name: string, rel: readonly string[], kind: 'file' | 'directory') => {
+    const clash = (path: string) =>
+      unsafe(name, `"${shown(path)}" is both a file and a directory in the archive`);
+    const path = rel.join('/');
+    const had = kinds.get(path);
+    if (had === 'file' && kind === 'file') throw unsafe(name, 'duplicate entry');
+    if (had !== undefined && had !== kind) throw clash(path);
+    kinds.set(path, kind);
+    for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+      const parent = path.slice(0, end);
+      const was = kinds.get(parent);
+      if (was === 'directory') break;
+      if (was === 'file') throw clash(parent);
+      kinds.set(parent, 'directory');
+    }
   };
 
   const handleEntry = async (header: Header, stream: Readable) => {
@@ -132,8 +171,9 @@ export async function extractSubfolderArchive(
     if (back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) {
       throw unsafe(name, 'leaves the staging directory');
     }
-    if (seen.has(target) && type !== 'directory') throw unsafe(name, 'duplicate entry');
-    seen.add(target);
+    const tooLong = nameTooLong(rel);
+    if (tooLong) throw unsafe(name, tooLong);
+    claim(name, rel, type === 'directory' ? 'directory' : 'file');
     if (type === 'directory') {
       result.directories += 1;
       await ensureDir(target);

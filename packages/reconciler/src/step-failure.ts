@@ -9,7 +9,8 @@ const TERMINAL_CODES = new Set([
   'NOT_FOUND',
   'NAME_CONFLICT',
   'CONFLICT',
-  'UNSAFE_ARCHIVE',
+  'ARCHIVE_UNSAFE',
+  'ARCHIVE_TOO_LARGE',
 ]);
 
 /** A failure inside one named step of the pipeline, classified once, here. */
