@@ -125,7 +125,8 @@ describe('runDaemon', () => {
     const configFile = path.join(dir, 'daemon.yaml');
     writeFileSync(
       configFile,
-      `gitRepository: ./repo\nsubfolder: host\nlisten: 127.0.0.1:0\ntlsCrt: tls.crt\ntlsKey: tls.key\npollInterval: 1h\ntriggerToken: ${TOKEN}\n`,
+      // daemon.yaml refuses port 0 (listen is 1-65535): take a port that is free now.
+      `gitRepository: ./repo\nsubfolder: host\nlisten: 127.0.0.1:${await freePort()}\ntlsCrt: tls.crt\ntlsKey: tls.key\npollInterval: 1h\ntriggerToken: ${TOKEN}\n`,
     );
     const log = captureLog();
     const fake = backend();
@@ -172,3 +173,12 @@ describe('runDaemon', () => {
     }
   });
 });
+
+/** A TCP port on 127.0.0.1 that nothing listens on at the moment. */
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
