@@ -88,8 +88,11 @@ export function suggestBranchName(subfolder: string, container: string): string 
  * Everything is read, validated and computed before the first write; the writes are then
  * (1) the suggest branch, force-updated to ONE commit on the default branch head, unless it already
  * holds exactly this change on that head, and (2) the merge request, created or refreshed only when
- * its title, description, assignee, target or remove-source-branch differ. A failure between (1)
- * and (2) leaves the branch without its MR; a rerun finds the branch already right and opens the MR.
+ * its title, description, assignee, target or remove-source-branch differ, then (3) the next
+ * `--assign` attempt when GitLab dropped the assignee. A commit GitLab refuses because stow.yaml
+ * changed on the default branch since it was read is planned again from the new head, once.
+ * A failure between (1) and (2) leaves the branch without its MR; a rerun finds the branch already
+ * right and opens the MR.
  */
 export async function suggestImage(
   options: SuggestImageOptions,
