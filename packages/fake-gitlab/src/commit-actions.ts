@@ -8,6 +8,7 @@ import {
   lastCommitFor,
   readBlob,
   readTree,
+  resolveCommit,
   type TreeEntry,
   writeBlob,
   writeTree,
@@ -51,8 +52,37 @@ function decode(a: CommitAction): Buffer {
   return a.encoding === 'base64' ? Buffer.from(content, 'base64') : Buffer.from(content, 'utf8');
 }
 
+/** The commit that last changed `path` as seen from `rev`, or null (no such commit or path). */
+async function lastChange(gitDir: string, rev: string, path: string): Promise<string | null> {
+  const sha = await resolveCommit(gitDir, rev);
+  return sha ? (await lastCommitFor(gitDir, sha, path)) || null : null;
+}
+
+/**
+ * Files::BaseService#file_has_changed? (https://gitlab.com/gitlab-org/gitlab/-/blob/master/app/services/files/base_service.rb):
+ * the file "has changed" when the commit that last touched it on the start branch differs from the
+ * one that last touched it as of `last_commit_id`; either missing means "not changed".
+ * The start branch is `start_branch`, else `branch`; with `start_sha` it is nil
+ * (lib/api/commits.rb: `attrs[:start_branch] ||= attrs[:branch_name] unless attrs[:start_sha]`),
+ * and a nil ref reads the default branch: so with `start_sha` the check is against the DEFAULT
+ * branch, not against the start commit. `lastCommitRef` is that ref.
+ */
+async function fileHasChanged(
+  gitDir: string,
+  lastCommitRef: string | null,
+  path: string,
+  lastCommitId: string,
+): Promise<boolean> {
+  if (!lastCommitRef) return false;
+  const onBranch = await lastChange(gitDir, lastCommitRef, path);
+  if (!onBranch) return false;
+  const asOfCommitId = await lastChange(gitDir, lastCommitId, path);
+  return asOfCommitId !== null && onBranch !== asOfCommitId;
+}
+
 /**
  * Applies GitLab's commit actions on top of `start` (null: empty repository) and writes the commit.
+ * `lastCommitRef` is the ref `last_commit_id` is checked against (default: `start`).
  * Throws CommitRejected with GitLab's messages for impossible actions.
  */
 export async function buildCommit(
@@ -61,15 +91,15 @@ export async function buildCommit(
   actions: CommitAction[],
   message: string,
   who: Identity,
+  lastCommitRef: string | null = start,
 ): Promise<string> {
   const tree = await readTree(gitDir, start);
   const exists = (p: string) => tree.has(p);
   for (const raw of actions) {
     const path = cleanPath(raw.file_path);
     const checkLastCommit = async (p: string) => {
-      if (!raw.last_commit_id || !start) return;
-      const last = await lastCommitFor(gitDir, start, p);
-      if (last !== raw.last_commit_id) {
+      if (raw.last_commit_id && (await fileHasChanged(gitDir, lastCommitRef, p, raw.last_commit_id))) {
+        // Files::MultiService#validate_file_status!
         throw new CommitRejected(`The file has changed since you started editing it: ${p}`);
       }
     };

@@ -13,7 +13,26 @@ function assigneeIdsFrom(body: Record<string, unknown>): number[] | undefined {
   const raw = body.assignee_ids ?? (body.assignee_id === undefined ? undefined : [body.assignee_id]);
   if (raw === undefined) return undefined;
   const list = Array.isArray(raw) ? raw : [raw];
-  return list.map((v) => Number(v)).filter((n) => Number.isInteger(n) && n > 0);
+  return list.map((v) => Number(v)).filter((n) => Number.isInteger(n) && n >= 0);
+}
+
+/**
+ * The assignees GitLab keeps, or undefined when the request leaves them as they are.
+ * IssuableBaseService#filter_assignees_using_checks keeps only the ids whose user can read the
+ * merge request (`user_can_read?`); `[0]` unassigns everyone; when no requested id survives, the
+ * key is deleted, so a create gets no assignee and an update keeps the previous ones. No error
+ * says so: the caller has to read the assignees back.
+ * https://gitlab.com/gitlab-org/gitlab/-/blob/master/app/services/issuable_base_service.rb
+ */
+function keptAssignees(state: FakeState, requested: number[] | undefined): number[] | undefined {
+  if (requested === undefined || requested.length === 0) return undefined;
+  if (requested.length === 1 && requested[0] === 0) return [];
+  // Merge requests allow several assignees only on paid tiers; the fake keeps them all.
+  const kept = requested.filter((id) => {
+    const user = state.users.find((u) => u.id === id);
+    return user !== undefined && state.canRead(user);
+  });
+  return kept.length > 0 ? kept : undefined;
 }
 
 const truthy = (v: unknown) => v === true || v === 'true';
@@ -27,10 +46,33 @@ function labelsFrom(v: unknown): string[] | undefined {
     .filter(Boolean);
 }
 
-function duplicateOf(state: FakeState, mr: { sourceBranch: string; iid?: number }) {
-  return state.mergeRequests.find(
-    (m) => m.state === 'opened' && m.sourceBranch === mr.sourceBranch && m.iid !== mr.iid,
+/**
+ * MergeRequest#validate_branches, run on every save of an open MR: the same branch as source and
+ * target is 422 (UNPROCESSABLE_ERROR_KEYS, branch_conflict); another OPEN merge request with the same
+ * source AND target branch is 409 "Another open merge request already exists for this source branch:
+ * !<iid>" (conflict! on validate_branches). An open MR from the same source to another target is fine.
+ * https://gitlab.com/gitlab-org/gitlab/-/blob/master/app/models/merge_request.rb
+ * https://gitlab.com/gitlab-org/gitlab/-/blob/master/lib/api/merge_requests.rb (handle_merge_request_errors!)
+ */
+function validateBranches(
+  state: FakeState,
+  mr: { sourceBranch: string; targetBranch: string; iid?: number },
+): void {
+  if (mr.sourceBranch === mr.targetBranch) {
+    throw new ApiError(422, { message: ["You can't use same project/branch for source and target"] });
+  }
+  const dup = state.mergeRequests.find(
+    (m) =>
+      m.state === 'opened' &&
+      m.sourceBranch === mr.sourceBranch &&
+      m.targetBranch === mr.targetBranch &&
+      m.iid !== mr.iid,
   );
+  if (dup) {
+    throw new ApiError(409, {
+      message: [`Another open merge request already exists for this source branch: !${dup.iid}`],
+    });
+  }
 }
 
 export async function mergeRequestList(ctx: Ctx): Promise<void> {
@@ -66,15 +108,7 @@ export async function mergeRequestCreate(ctx: Ctx): Promise<void> {
     throw new ApiError(400, { message: { description: ['is too long (maximum is 1048576 characters)'] } });
   }
   const mr = await state.exclusive(async () => {
-    if (sourceBranch === targetBranch) {
-      throw new ApiError(409, { message: ["You can't use same project/branch for source and target"] });
-    }
-    const dup = duplicateOf(state, { sourceBranch });
-    if (dup) {
-      throw new ApiError(409, {
-        message: [`Another open merge request already exists for this source branch: !${dup.iid}`],
-      });
-    }
+    validateBranches(state, { sourceBranch, targetBranch });
     for (const [label, b] of [
       ['Source', sourceBranch],
       ['Target', targetBranch],
@@ -92,7 +126,7 @@ export async function mergeRequestCreate(ctx: Ctx): Promise<void> {
       sourceBranch,
       targetBranch,
       authorId: ctx.user.id,
-      assigneeIds: assigneeIdsFrom(body) ?? [],
+      assigneeIds: keptAssignees(state, assigneeIdsFrom(body)) ?? [],
       labels: labelsFrom(body.labels) ?? [],
       squash: truthy(body.squash),
       removeSourceBranch: truthy(body.remove_source_branch),
@@ -114,10 +148,15 @@ export async function mergeRequestEdit(ctx: Ctx): Promise<void> {
   const body = await ctx.body();
   const mr = findMr(state, ctx.params.iid);
   await state.exclusive(async () => {
+    const targetBranch = typeof body.target_branch === 'string' ? body.target_branch : mr.targetBranch;
+    const reopening = body.state_event === 'reopen' && mr.state === 'closed';
+    if (mr.state === 'opened' || reopening) {
+      validateBranches(state, { sourceBranch: mr.sourceBranch, targetBranch, iid: mr.iid });
+    }
     if (typeof body.title === 'string') mr.title = body.title;
     if (typeof body.description === 'string') mr.description = body.description;
-    if (typeof body.target_branch === 'string') mr.targetBranch = body.target_branch;
-    const assignees = assigneeIdsFrom(body);
+    mr.targetBranch = targetBranch;
+    const assignees = keptAssignees(state, assigneeIdsFrom(body));
     if (assignees) mr.assigneeIds = assignees;
     const labels = labelsFrom(body.labels);
     if (labels) mr.labels = labels;
@@ -127,13 +166,7 @@ export async function mergeRequestEdit(ctx: Ctx): Promise<void> {
       mr.frozenSha = await branchSha(state.gitDir, mr.sourceBranch);
       mr.state = 'closed';
       mr.closedAt = new Date().toISOString();
-    } else if (body.state_event === 'reopen' && mr.state === 'closed') {
-      const dup = duplicateOf(state, mr);
-      if (dup) {
-        throw new ApiError(409, {
-          message: [`Another open merge request already exists for this source branch: !${dup.iid}`],
-        });
-      }
+    } else if (reopening) {
       mr.state = 'opened';
       mr.closedAt = null;
     }

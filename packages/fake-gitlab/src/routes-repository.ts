@@ -165,7 +165,11 @@ export async function commitCreate(ctx: Ctx): Promise<void> {
     const empty = (await state.defaultBranch()) === null;
     let start: string | null;
     let differentBranch = false;
+    // The ref `last_commit_id` is checked against: the start point, or with start_sha the default
+    // branch (see fileHasChanged in commit-actions.ts).
+    let lastCommitRef: string | null = null;
     if (typeof body.start_sha === 'string') {
+      lastCommitRef = await state.defaultBranch();
       start = /^[0-9a-f]{40}$/.test(body.start_sha)
         ? await resolveCommit(state.gitDir, body.start_sha)
         : null;
@@ -185,7 +189,7 @@ export async function commitCreate(ctx: Ctx): Promise<void> {
       );
     }
     try {
-      const commit = await buildCommit(state.gitDir, start, actions, message, who);
+      const commit = await buildCommit(state.gitDir, start, actions, message, who, lastCommitRef ?? start);
       await updateBranch(state.gitDir, branch, commit, current ?? '');
       return commit;
     } catch (error) {

@@ -439,7 +439,10 @@ describe('fake-gitlab', () => {
   });
 
   it('finds users by username (array) and id, with their state', async () => {
-    expect((await json(await api('users?username=bob'))).body).toMatchObject([{ id: 147, state: 'blocked' }]);
+    expect((await json(await api('users?username=alice'))).body).toMatchObject([
+      { id: 146, state: 'active' },
+    ]);
+    expect((await json(await api('users/147'))).body).toMatchObject({ username: 'bob', state: 'blocked' });
     expect((await json(await api('users?username=nobody'))).body).toEqual([]);
     expect((await json(await api('users/146'))).body).toMatchObject({ username: 'alice', state: 'active' });
     expect((await json(await api('users/9'))).body).toEqual({ message: '404 User Not Found' });

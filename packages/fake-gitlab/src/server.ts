@@ -1,23 +1,16 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authenticate, authorize, checkJobTokenScope } from './auth.js';
 import { buildCommit, type CommitAction } from './commit-actions.js';
 import { FakeGitlabError } from './errors.js';
 import { initBareRepo } from './git.js';
 import { ApiError, readBody, sendJson } from './http-util.js';
 import { branchSha, readTree, updateBranch } from './repo.js';
-import type { Route } from './route-types.js';
 import { matchRoute } from './routes.js';
 import { mergeMergeRequest } from './routes-merge-requests.js';
 import { type ActiveFault, FakeState, type MergeRequestRecord } from './state.js';
-import type {
-  FakeGitlabOptions,
-  FakeToken,
-  FakeUser,
-  FaultSpec,
-  RecordedRequest,
-  SeedFiles,
-} from './types.js';
+import type { FakeGitlabOptions, FakeUser, FaultSpec, RecordedRequest, SeedFiles } from './types.js';
 
 export interface FakeGitlab {
   /** http://127.0.0.1:PORT */
@@ -40,6 +33,13 @@ export interface FakeGitlab {
   branchHead(branch: string): Promise<string | null>;
   /** Merges an open MR with a merge commit, deleting the source branch when asked; returns the merge sha. */
   merge(iid: number, options?: { removeSourceBranch?: boolean }): Promise<string>;
+  /**
+   * Changes a user as an admin would: block or unblock (`state`), or give or take away access to
+   * the project (`member`). Throws for an unknown username.
+   */
+  updateUser(username: string, change: Pick<FakeUser, 'state' | 'member'>): void;
+  /** Replaces the job-token allowlist (projects, beside this one, whose CI_JOB_TOKEN may call it). */
+  setJobTokenAllowlist(projects: readonly string[]): void;
   /** The next `times` (default 1) requests matching misbehave as specified. */
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
@@ -47,69 +47,6 @@ export interface FakeGitlab {
 }
 
 const DEFAULT_USERS: FakeUser[] = [{ id: 1, username: 'stow-bot', name: 'Stow Bot', state: 'active' }];
-
-type Auth =
-  | { kind: 'anonymous' }
-  | { kind: 'token'; token: FakeToken; via: 'private-token' | 'bearer' | 'job-token' }
-  | { kind: 'invalid'; via: 'private-token' | 'bearer' | 'job-token'; revoked: boolean };
-
-function authenticate(state: FakeState, req: IncomingMessage): Auth {
-  const header = (name: string) => {
-    const v = req.headers[name];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  let via: 'private-token' | 'bearer' | 'job-token';
-  let value: string | undefined;
-  if (header('private-token') !== undefined) {
-    via = 'private-token';
-    value = header('private-token');
-  } else if (header('job-token') !== undefined) {
-    via = 'job-token';
-    value = header('job-token');
-  } else if (/^bearer /i.test(header('authorization') ?? '')) {
-    via = 'bearer';
-    value = (header('authorization') ?? '').slice(7).trim();
-  } else {
-    return { kind: 'anonymous' };
-  }
-  const token = state.tokens.find((t) => t.token === value);
-  const kindMatches = token && (via === 'job-token') === ((token.kind ?? 'access') === 'job');
-  if (!token || !kindMatches || token.revoked)
-    return { kind: 'invalid', via, revoked: token?.revoked === true };
-  return { kind: 'token', token, via };
-}
-
-/** GitLab's answer to a credential that may not call `route`, or null when it may. */
-function authorize(route: Route, auth: Auth): ApiError | null {
-  if (auth.kind === 'invalid') {
-    return auth.revoked
-      ? new ApiError(401, {
-          error: 'invalid_token',
-          error_description: 'Token was revoked. You have to re-authenticate.',
-        })
-      : new ApiError(401, { message: '401 Unauthorized' });
-  }
-  if (auth.kind === 'anonymous') {
-    // Private project: invisible to anonymous callers. /users is public.
-    if (route.project) return new ApiError(404, { message: '404 Project Not Found' });
-    return route.access === 'write' ? new ApiError(401, { message: '401 Unauthorized' }) : null;
-  }
-  const { token } = auth;
-  if ((token.kind ?? 'access') === 'job') {
-    return route.jobToken && route.access === 'read'
-      ? null
-      : new ApiError(401, { message: '401 Unauthorized' });
-  }
-  const scopes = token.scopes ?? ['api'];
-  const ok =
-    route.access === 'read' ? scopes.includes('api') || scopes.includes('read_api') : scopes.includes('api');
-  if (ok) return null;
-  return new ApiError(403, {
-    error: 'insufficient_scope',
-    error_description: 'The request requires higher privileges than provided by the access token.',
-    scope: route.access === 'read' ? 'read_api api' : 'api',
-  });
-}
 
 function takeFault(state: FakeState, method: string, path: string): ActiveFault | null {
   const fault = state.faults.find(
@@ -208,6 +145,8 @@ async function handle(state: FakeState, req: IncomingMessage, res: ServerRespons
       const known =
         id === String(state.projectId) || id.toLowerCase() === state.pathWithNamespace.toLowerCase();
       if (!known) throw new ApiError(404, { message: '404 Project Not Found' });
+      const outOfScope = checkJobTokenScope(state, auth);
+      if (outOfScope) throw outOfScope;
     }
     const username = auth.kind === 'token' ? auth.token.username : undefined;
     const user = state.users.find((u) => u.username === username) ?? state.users[0] ?? DEFAULT_USERS[0];
@@ -261,9 +200,11 @@ export async function createFakeGitlab(options: FakeGitlabOptions): Promise<Fake
     options.projectId ?? 1,
     project,
     options.tokens ?? [],
-    options.users ?? DEFAULT_USERS,
+    // Copies: updateUser changes this fake's users, never the caller's objects.
+    (options.users ?? DEFAULT_USERS).map((u) => ({ ...u })),
     options.gzipLevel ?? 6,
     options.archiveCacheDir,
+    options.jobTokenAllowlist,
   );
   const server: Server = createServer((req, res) => {
     handle(state, req, res).catch(() => res.destroy());
@@ -308,6 +249,15 @@ export async function createFakeGitlab(options: FakeGitlabOptions): Promise<Fake
     async merge(iid, opts = {}) {
       const mr = await mergeMergeRequest(state, iid, opts);
       return mr.mergeCommitSha ?? '';
+    },
+    updateUser(username, change) {
+      const user = state.users.find((u) => u.username === username);
+      if (!user) throw new FakeGitlabError('BAD_CONFIG', `no user ${username}`);
+      Object.assign(user, change);
+    },
+    setJobTokenAllowlist(projects) {
+      state.jobTokenAllowlist.clear();
+      for (const p of projects) state.jobTokenAllowlist.add(p.toLowerCase());
     },
     injectFault(fault) {
       state.faults.push({ ...fault, remaining: fault.times ?? 1 });

@@ -33,6 +33,8 @@ export class FakeState {
   readonly mergeRequests: MergeRequestRecord[] = [];
   readonly faults: ActiveFault[] = [];
   readonly requests: RecordedRequest[] = [];
+  /** Projects whose job tokens may call this one, beside itself (GitLab's job-token allowlist). */
+  readonly jobTokenAllowlist: Set<string>;
   baseUrl = '';
   private nextMrId = 1000;
   private lock: Promise<unknown> = Promise.resolve();
@@ -45,7 +47,21 @@ export class FakeState {
     readonly users: FakeUser[],
     readonly gzipLevel: number,
     readonly archiveCacheDir: string | undefined,
-  ) {}
+    jobTokenAllowlist: readonly string[] = [],
+  ) {
+    this.jobTokenAllowlist = new Set(jobTokenAllowlist.map((p) => p.toLowerCase()));
+  }
+
+  /** Whether `user` can read this private project (GitLab's `read_merge_request` on it). */
+  canRead(user: FakeUser): boolean {
+    return user.member !== false;
+  }
+
+  /** Whether a job token of `sourceProject` may call this project. */
+  jobTokenAllowed(sourceProject: string): boolean {
+    const source = sourceProject.toLowerCase();
+    return source === this.pathWithNamespace.toLowerCase() || this.jobTokenAllowlist.has(source);
+  }
 
   get projectPath(): string {
     return this.pathWithNamespace.split('/').pop() ?? this.pathWithNamespace;

@@ -9,13 +9,23 @@ export interface FakeToken {
   /** The user acting with this token (author of commits and MRs). Defaults to the first user. */
   username?: string;
   revoked?: boolean;
+  /**
+   * `job` tokens only: `path_with_namespace` of the project whose pipeline holds the token (default:
+   * this fake's project). A job from another project must be on the job-token allowlist.
+   */
+  project?: string;
 }
 
 export interface FakeUser {
   id: number;
   username: string;
   name?: string;
-  state?: 'active' | 'blocked' | 'deactivated' | 'banned';
+  state?: 'active' | 'blocked' | 'ldap_blocked' | 'deactivated' | 'banned';
+  /**
+   * Whether the user can read the (private) project: a member, directly or through a group.
+   * Default true. GitLab silently drops assignees who cannot read the project.
+   */
+  member?: boolean;
 }
 
 export interface FakeGitlabOptions {
@@ -34,6 +44,11 @@ export interface FakeGitlabOptions {
   gzipLevel?: number;
   /** Cache generated archives per (sha, path, format) in this directory, as GitLab does. */
   archiveCacheDir?: string;
+  /**
+   * Projects (`path_with_namespace`) whose CI_JOB_TOKEN may call this project, beside the project
+   * itself: GitLab's job-token allowlist, enforced by default. Default: none.
+   */
+  jobTokenAllowlist?: string[];
 }
 
 /** One fault: the next `times` requests matching `method` and `path` misbehave. */

@@ -169,7 +169,9 @@ describe('GitLab client against fake-gitlab', () => {
   it('looks users up by id and username, with their state', async () => {
     expect(await client.getUser(146)).toMatchObject({ username: 'alice', state: 'active' });
     expect(await client.getUser(999)).toBeNull();
-    expect(await client.findUserByUsername('bob')).toMatchObject({ id: 147, state: 'blocked' });
+    expect(await client.getUser(147)).toMatchObject({ username: 'bob', state: 'blocked' });
+    // GitLab never lists blocked users to a non-admin: by name, bob is not found.
+    expect(await client.findUserByUsername('bob')).toBeNull();
     expect(await client.findUserByUsername('nobody')).toBeNull();
   });
 

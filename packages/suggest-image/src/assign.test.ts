@@ -39,7 +39,10 @@ describe('resolveAssignee against fake GitLab users (146 alice active, 147 bob b
       {
         list: 'id:147,user:nobody,user:alice',
         user: 'alice',
-        reasons: ['id:147: user bob (147) is blocked', 'user:nobody: no such user'],
+        reasons: [
+          'id:147: user bob (147) is blocked',
+          'user:nobody: no active user with that name (GitLab does not list blocked users)',
+        ],
       },
       {
         list: 'gitlab_user_id,id:999,user:bob',
@@ -48,7 +51,7 @@ describe('resolveAssignee against fake GitLab users (146 alice active, 147 bob b
         reasons: [
           'gitlab_user_id: GITLAB_USER_ID "x1" is not a user id',
           'id:999: no such user',
-          'user:bob: user bob (147) is blocked',
+          'user:bob: no active user with that name (GitLab does not list blocked users)',
         ],
       },
     ];

@@ -15,6 +15,8 @@ export interface UserDirectory {
 export interface Assignment {
   /** The user to assign, or null when no attempt resolved to an active user. */
   readonly user: { readonly id: number; readonly username: string } | null;
+  /** The attempt that gave `user`: its position in `--assign` (0-based) and its text (`user:alice`). */
+  readonly attempt: { readonly index: number; readonly label: string } | null;
   /** One line per attempt tried and not taken, saying why (`id:146: user bob (146) is blocked`). */
   readonly reasons: readonly string[];
 }
@@ -39,17 +41,21 @@ export const describeAttempt = (a: AssignAttempt): string =>
   a.kind === 'gitlab_user_id' ? 'gitlab_user_id' : a.kind === 'id' ? `id:${a.id}` : `user:${a.username}`;
 
 /**
- * Tries the attempts in order; the first that resolves to an ACTIVE user wins. `gitlab_user_id`
- * reads `GITLAB_USER_ID` (the user who started the pipeline). A lookup that fails (network, 5xx) is
- * a reason like any other: assignment is a courtesy and never stops the merge request.
+ * Tries the attempts in order, from position `from`; the first that resolves to an ACTIVE user
+ * wins. `gitlab_user_id` reads `GITLAB_USER_ID` (the user who started the pipeline). A lookup that
+ * fails (network, 5xx) is a reason like any other: assignment is a courtesy and never stops the
+ * merge request. A blocked user is never found by `user:` (GitLab's `/users?username=` hides blocked
+ * users from non-admins), so the reason says so.
  */
 export async function resolveAssignee(
   attempts: readonly AssignAttempt[],
   users: UserDirectory,
   env: Readonly<Record<string, string | undefined>>,
+  from = 0,
 ): Promise<Assignment> {
   const reasons: string[] = [];
-  for (const attempt of attempts) {
+  for (const [index, attempt] of attempts.entries()) {
+    if (index < from) continue;
     const label = describeAttempt(attempt);
     let id: number | undefined;
     if (attempt.kind === 'gitlab_user_id') {
@@ -77,14 +83,18 @@ export async function resolveAssignee(
       continue;
     }
     if (!user) {
-      reasons.push(`${label}: no such user`);
+      reasons.push(
+        attempt.kind === 'user'
+          ? `${label}: no active user with that name (GitLab does not list blocked users)`
+          : `${label}: no such user`,
+      );
       continue;
     }
     if (user.state !== 'active') {
       reasons.push(`${label}: user ${user.username} (${user.id}) is ${user.state || 'not active'}`);
       continue;
     }
-    return { user: { id: user.id, username: user.username }, reasons };
+    return { user: { id: user.id, username: user.username }, attempt: { index, label }, reasons };
   }
-  return { user: null, reasons };
+  return { user: null, attempt: null, reasons };
 }

@@ -2,16 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SuggestImageError } from './errors.js';
 import { type SuggestImageOptions, suggestImage } from './suggest.js';
-import { digestOf, type FakeRepo, fakeRepo, OLD_IMAGE, STOW_YAML, writes } from './test-support/fake-repo.js';
+import {
+  digestOf,
+  type FakeRepo,
+  fakeRepo,
+  OLD_IMAGE,
+  RUN_OPTIONS,
+  STOW_YAML,
+  writes,
+} from './test-support/fake-repo.js';
 
 const BRANCH = 'suggest/deploy-host/webapp';
-const base: SuggestImageOptions = {
-  project: 'ops/deployments',
-  subfolder: 'deploy-host',
-  container: 'webapp',
-  image: 'registry.example.com/apps/webapp:20260429.1',
-  digest: 'b'.repeat(64),
-};
+const base: SuggestImageOptions = RUN_OPTIONS;
 
 let repo: FakeRepo;
 beforeEach(async () => {

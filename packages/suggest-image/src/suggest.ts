@@ -4,14 +4,18 @@ import {
   type MergeRequest,
   normalizeSubfolder,
 } from '@stow/gitlab-client';
-import { ManifestError, parseImageReference, parseStowManifest } from '@stow/manifest';
+import { parseImageReference } from '@stow/manifest';
 import { type AssignAttempt, type Assignment, parseAssignList, resolveAssignee } from './assign.js';
+import { keptAssignment, settleAssignee } from './assign-mr.js';
 import { changelogBetween } from './changelog.js';
 import { type DockerImages, resolveRegistryDigest } from './docker-digest.js';
 import { SuggestImageError } from './errors.js';
-import { containerNames, replaceContainerImage } from './image-edit.js';
+import { gitlabStep, stepError } from './gitlab-step.js';
 import { normaliseDigest, parseImageFlag } from './image-input.js';
-import { renderDescription, renderTitle } from './render.js';
+import { type ChangePlan, planChange } from './plan-change.js';
+import { renderDescription } from './render.js';
+
+type ChangeToMake = Extract<ChangePlan, { kind: 'change' }>;
 
 /** The GitLab operations suggest-image uses (a GitlabClient fits). */
 export type SuggestGitlab = Pick<
@@ -84,8 +88,11 @@ export function suggestBranchName(subfolder: string, container: string): string 
  * Everything is read, validated and computed before the first write; the writes are then
  * (1) the suggest branch, force-updated to ONE commit on the default branch head, unless it already
  * holds exactly this change on that head, and (2) the merge request, created or refreshed only when
- * its title, description, assignee, target or remove-source-branch differ. A failure between (1)
- * and (2) leaves the branch without its MR; a rerun finds the branch already right and opens the MR.
+ * its title, description, assignee, target or remove-source-branch differ, then (3) the next
+ * `--assign` attempt when GitLab dropped the assignee. A commit GitLab refuses because stow.yaml
+ * changed on the default branch since it was read is planned again from the new head, once.
+ * A failure between (1) and (2) leaves the branch without its MR; a rerun finds the branch already
+ * right and opens the MR.
  */
 export async function suggestImage(
   options: SuggestImageOptions,
@@ -114,150 +121,170 @@ export async function suggestImage(
     digest = await resolveRegistryDigest(deps.docker, options.image.trim(), imageRef.repository);
   }
   const newImage = `${imageRef.repository}${imageRef.tag ? `:${imageRef.tag}` : ''}@${digest}`;
-  const filePath = `${subfolder}/stow.yaml`;
   const branch = suggestBranchName(subfolder, container);
+  const request = {
+    project,
+    subfolder,
+    container,
+    newImage,
+    newRepository: imageRef.repository,
+    digest,
+    branch,
+  };
 
-  // 2. Read the default branch and its stow.yaml.
-  const head = await gitlabStep('read the default branch', () => gitlab.defaultBranchHead(project));
-  const file = await gitlabStep(`read ${filePath}`, () => gitlab.findFile(project, filePath, head.sha));
-  if (!file) {
-    throw new SuggestImageError(
-      'MANIFEST_MISSING',
-      `${filePath} does not exist on ${head.branch} (${head.sha.slice(0, 12)}) of ${project}; check --subfolder`,
-    );
-  }
-  const oldText = file.content.toString('utf8');
-  const where = `${filePath}@${head.branch}`;
-  let manifest: ReturnType<typeof parseStowManifest>;
+  // 2. Read the default branch, its stow.yaml and the suggest branch; compute the change (no write).
+  let plan = await planChange(gitlab, request);
+  if (plan.kind === 'already-pinned') return alreadyPinned(plan);
+  const assignCtx = { project, attempts, gitlab, env };
+  const wanted = await resolveAssignee(attempts, gitlab, env);
+
+  // 3. Write the branch, unless it already holds exactly this change on the head. GitLab refuses
+  // the commit with 400 when stow.yaml changed on the default branch since it was read (the
+  // `last_commit_id` lock): read again and retry once.
+  const writeBranch = async (p: ChangeToMake) =>
+    p.branchUpToDate
+      ? { sha: p.branchUpToDate.sha, moved: false }
+      : { sha: (await pushBranch(gitlab, request, p)).sha, moved: true };
+  let commit: { sha: string; moved: boolean };
   try {
-    manifest = parseStowManifest(oldText, where);
+    commit = await writeBranch(plan);
   } catch (error) {
-    if (error instanceof ManifestError) {
-      throw new SuggestImageError('MANIFEST_INVALID', `${where} is not a valid stow.yaml: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  if (!(container in manifest.containers)) {
-    const known = containerNames(oldText);
-    throw new SuggestImageError(
-      'UNKNOWN_CONTAINER',
-      `${where}: no container "${container}" (known containers: ${known.length > 0 ? known.join(', ') : 'none'})`,
-    );
-  }
-  const oldImage = manifest.containers[container]?.image ?? '';
-  const oldRef = parseImageReference(oldImage);
-  if (oldRef?.digest === digest && oldRef.repository === imageRef.repository) {
-    return { kind: 'already-pinned', image: oldImage, defaultBranch: head.branch, defaultSha: head.sha };
+    if (!fileChangedSinceRead(error)) throw stepError(`push branch ${branch}`, error);
+    plan = await planChange(gitlab, request);
+    if (plan.kind === 'already-pinned') return alreadyPinned(plan);
+    const reread = plan;
+    commit = await gitlabStep(`push branch ${branch}`, () => writeBranch(reread));
   }
 
-  // 3. Compute the new file, the texts and the assignee: still no write.
-  const edit = replaceContainerImage(oldText, container, newImage, where);
-  parseStowManifest(edit.text, `${filePath} (edited)`);
-  const title = renderTitle(container, oldImage, newImage, digest);
-  const message = `${title}\n\n${filePath}: containers.${container}.image\n${oldImage}\n-> ${newImage}\n\nOpened by stow suggest-image.`;
-  const changelog = options.changelog
-    ? changelogBetween(options.changelog.text, { oldTag: oldRef?.tag, newTag: imageRef.tag }).text
-    : undefined;
-  const assignment = await resolveAssignee(attempts, gitlab, env);
-  const existingMr = await gitlabStep(`find the open merge request of ${branch}`, () =>
-    gitlab.findOpenMergeRequest(project, branch),
-  );
-  const current = await gitlabStep(`read branch ${branch}`, () => gitlab.findCommit(project, branch));
-  let upToDate = false;
-  if (
-    current &&
-    current.parentIds.length === 1 &&
-    current.parentIds[0] === head.sha &&
-    current.message.trim() === message.trim()
-  ) {
-    const onBranch = await gitlabStep(`read ${filePath} on ${branch}`, () =>
-      gitlab.findFile(project, filePath, current.sha),
-    );
-    upToDate = onBranch?.content.toString('utf8') === edit.text;
-  }
-
-  // 4. Write the branch (only when it does not already hold exactly this change on the head).
-  let commitSha: string;
-  if (upToDate && current) {
-    commitSha = current.sha;
-  } else {
-    const commit = await gitlabStep(`push branch ${branch}`, () =>
-      gitlab.forceCommitBranch(project, {
-        branch,
-        message,
-        startSha: head.sha,
-        actions: [{ action: 'update', filePath, content: edit.text, lastCommitId: file.lastCommitId }],
-      }),
-    );
-    commitSha = commit.sha;
-  }
-
-  // 5. Create or refresh the merge request.
+  // 4. Create or refresh the merge request, then make sure the assignee stuck.
+  const change = plan;
   const description = renderDescription({
     container,
     subfolder,
-    oldImage,
+    oldImage: change.oldImage,
     newImage,
     digest,
-    daemonBaseUrl: manifest.deployment.daemonBaseUrl,
-    suggestSha: commitSha,
-    changelog,
+    daemonBaseUrl: change.manifest.deployment.daemonBaseUrl,
+    suggestSha: commit.sha,
+    changelog: options.changelog
+      ? changelogBetween(options.changelog.text, {
+          oldTag: parseImageReference(change.oldImage)?.tag,
+          newTag: imageRef.tag,
+        }).text
+      : undefined,
     changelogFile: options.changelog?.file,
   });
-  const assigneeIds = assignment.user ? [assignment.user.id] : undefined;
-  const mrStep = async (): Promise<{ mr: MergeRequest; action: 'created' | 'updated' | 'unchanged' }> => {
-    const open = existingMr ?? null;
-    if (open) return refresh(open);
-    try {
-      const mr = await gitlab.createMergeRequest(project, {
-        sourceBranch: branch,
-        targetBranch: head.branch,
-        title,
-        description,
-        removeSourceBranch: true,
-        ...(assigneeIds ? { assigneeIds } : {}),
-      });
-      return { mr, action: 'created' };
-    } catch (error) {
-      // Someone opened it between our look-up and now: refresh that one instead.
-      if (error instanceof GitlabClientError && error.code === 'CONFLICT') {
-        const raced = await gitlab.findOpenMergeRequest(project, branch);
-        if (raced) return refresh(raced);
-      }
-      throw error;
-    }
-  };
-  const refresh = async (open: MergeRequest) => {
-    const update = {
-      ...(open.title === title ? {} : { title }),
-      ...(open.description === description ? {} : { description }),
-      ...(open.targetBranch === head.branch ? {} : { targetBranch: head.branch }),
-      ...(open.removeSourceBranch ? {} : { removeSourceBranch: true }),
-      ...(assigneeIds && !sameIds(open.assigneeIds, assigneeIds) ? { assigneeIds } : {}),
-    };
-    if (Object.keys(update).length === 0) return { mr: open, action: 'unchanged' as const };
-    return { mr: await gitlab.updateMergeRequest(project, open.iid, update), action: 'updated' as const };
-  };
-  const moved = !upToDate;
+  const existing = change.openMergeRequest;
+  const kept = existing ? await keptAssignment(assignCtx, wanted, existing.assigneeIds) : null;
+  const assignment = kept ?? wanted;
+  const assigneeIds = assignment.user && !kept ? [assignment.user.id] : undefined;
+  const texts = { title: change.title, description, targetBranch: change.head.branch };
   const { mr, action } = await gitlabStep(
-    `${existingMr ? 'update' : 'create'} the merge request for ${branch}`,
-    mrStep,
-    moved && !existingMr
-      ? ` (branch ${branch} was pushed at ${commitSha.slice(0, 12)} but has no merge request yet; rerun to finish)`
+    `${existing ? 'update' : 'create'} the merge request for ${branch}`,
+    () => upsertMergeRequest(gitlab, project, branch, existing, { ...texts, assigneeIds }),
+    commit.moved && !existing
+      ? ` (branch ${branch} was pushed at ${commit.sha.slice(0, 12)} but has no merge request yet; rerun to finish)`
       : '',
   );
+  const settled = await settleAssignee(assignCtx, mr, assignment);
   return {
     kind: 'suggested',
     branch,
-    commit: { sha: commitSha, moved },
-    mergeRequest: { iid: mr.iid, webUrl: mr.webUrl, action },
-    assignment,
-    oldImage,
+    commit,
+    mergeRequest: {
+      iid: settled.mr.iid,
+      webUrl: settled.mr.webUrl,
+      action: action === 'unchanged' && settled.updated ? 'updated' : action,
+    },
+    assignment: settled.assignment,
+    oldImage: change.oldImage,
     newImage,
-    title,
+    title: change.title,
   };
+}
+
+const alreadyPinned = (plan: {
+  image: string;
+  head: { branch: string; sha: string };
+}): SuggestImageResult => ({
+  kind: 'already-pinned',
+  image: plan.image,
+  defaultBranch: plan.head.branch,
+  defaultSha: plan.head.sha,
+});
+
+/** Force-updates the suggest branch to ONE commit on the default head, locked on stow.yaml's last commit. */
+function pushBranch(gitlab: SuggestGitlab, request: { project: string; branch: string }, plan: ChangeToMake) {
+  return gitlab.forceCommitBranch(request.project, {
+    branch: request.branch,
+    message: plan.message,
+    startSha: plan.head.sha,
+    actions: [
+      { action: 'update', filePath: plan.filePath, content: plan.newText, lastCommitId: plan.lastCommitId },
+    ],
+  });
+}
+
+/**
+ * GitLab's answer to a commit whose `last_commit_id` is stale: 400 "The file has changed since you
+ * started editing it: <path>" (Files::MultiService; the single-file API says "You are attempting to
+ * update a file that has changed since you started editing it.").
+ */
+function fileChangedSinceRead(error: unknown): boolean {
+  return (
+    error instanceof GitlabClientError &&
+    error.status === 400 &&
+    /has changed since you started editing it/.test(error.message)
+  );
+}
+
+interface MergeRequestTexts {
+  readonly title: string;
+  readonly description: string;
+  readonly targetBranch: string;
+  /** undefined: leave the assignees as they are. */
+  readonly assigneeIds: readonly number[] | undefined;
+}
+
+/** Creates the merge request, or refreshes the open one only where it differs. */
+async function upsertMergeRequest(
+  gitlab: SuggestGitlab,
+  project: string,
+  branch: string,
+  open: MergeRequest | null,
+  want: MergeRequestTexts,
+): Promise<{ mr: MergeRequest; action: 'created' | 'updated' | 'unchanged' }> {
+  const assigneeIds = want.assigneeIds ? [...want.assigneeIds] : undefined;
+  const refresh = async (mr: MergeRequest) => {
+    const update = {
+      ...(mr.title === want.title ? {} : { title: want.title }),
+      ...(mr.description === want.description ? {} : { description: want.description }),
+      ...(mr.targetBranch === want.targetBranch ? {} : { targetBranch: want.targetBranch }),
+      ...(mr.removeSourceBranch ? {} : { removeSourceBranch: true }),
+      ...(assigneeIds && !sameIds(mr.assigneeIds, assigneeIds) ? { assigneeIds } : {}),
+    };
+    if (Object.keys(update).length === 0) return { mr, action: 'unchanged' as const };
+    return { mr: await gitlab.updateMergeRequest(project, mr.iid, update), action: 'updated' as const };
+  };
+  if (open) return refresh(open);
+  try {
+    const mr = await gitlab.createMergeRequest(project, {
+      sourceBranch: branch,
+      targetBranch: want.targetBranch,
+      title: want.title,
+      description: want.description,
+      removeSourceBranch: true,
+      ...(assigneeIds ? { assigneeIds } : {}),
+    });
+    return { mr, action: 'created' };
+  } catch (error) {
+    // Someone opened it between our look-up and now: refresh that one instead.
+    if (error instanceof GitlabClientError && error.code === 'CONFLICT') {
+      const raced = await gitlab.findOpenMergeRequest(project, branch);
+      if (raced) return refresh(raced);
+    }
+    throw error;
+  }
 }
 
 const sameIds = (a: readonly number[], b: readonly number[]) =>
@@ -276,20 +303,5 @@ function checkSubfolder(subfolder: string): string {
         cause,
       },
     );
-  }
-}
-
-/** Runs one GitLab step; its GitlabClientError becomes GITLAB_FAILED naming the step. */
-async function gitlabStep<T>(step: string, fn: () => Promise<T>, note = ''): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof GitlabClientError) {
-      throw new SuggestImageError('GITLAB_FAILED', `${step} failed: ${error.message}${note}`, {
-        step,
-        cause: error,
-      });
-    }
-    throw error;
   }
 }

@@ -42,17 +42,29 @@ describe('ci/stow-merge-gitlab-ci.yaml', () => {
   const pipeline = readPipeline(MERGE_TEMPLATE);
   const job = pipeline['stow-trigger'] as TemplateJob;
 
-  it('is one job on the default branch only that calls stow trigger --changed-since', () => {
-    expect(job.rules).toEqual([{ if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH' }]);
-    expect(
-      ruleMatches(job.rules?.[0]?.if ?? '', { CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' }),
-    ).toBe(true);
-    expect(
-      ruleMatches(job.rules?.[0]?.if ?? '', { CI_COMMIT_BRANCH: 'feature', CI_DEFAULT_BRANCH: 'main' }),
-    ).toBe(false);
-    expect(ruleMatches(job.rules?.[0]?.if ?? '', { CI_DEFAULT_BRANCH: 'main' })).toBe(false); // MR pipelines
+  it('is one job for pushes to the default branch only that calls stow trigger --changed-since', () => {
+    expect(job.rules).toHaveLength(1);
+    const rule = job.rules?.[0]?.if ?? '';
+    const push = { CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' };
+    expect(ruleMatches(rule, push)).toBe(true);
+    expect(ruleMatches(rule, { ...push, CI_COMMIT_BRANCH: 'feature' })).toBe(false);
+    // Merge request pipelines have no CI_COMMIT_BRANCH.
+    expect(ruleMatches(rule, { CI_PIPELINE_SOURCE: 'merge_request_event', CI_DEFAULT_BRANCH: 'main' })).toBe(
+      false,
+    );
+    // Only pushes: schedules and manual runs carry an all-zero before-sha; API, trigger and
+    // downstream pipelines of the default branch do not deploy either.
+    for (const source of ['schedule', 'web', 'api', 'trigger', 'pipeline']) {
+      expect(ruleMatches(rule, { ...push, CI_PIPELINE_SOURCE: source }), source).toBe(false);
+    }
     expect(job.script).toContain('stow trigger --changed-since "$CI_COMMIT_BEFORE_SHA"');
     expect(job.variables?.GIT_DEPTH).toBe('0');
+  });
+
+  it("declares no stages: an included stages list would replace the includer's", () => {
+    expect(pipeline).not.toHaveProperty('stages');
+    // `deploy` is one of GitLab's default stages, so an includer without `stages:` still runs it.
+    expect((job as { stage?: string }).stage).toBe('deploy');
   });
 
   it("runs the template's script in a checkout: only changed deployments, then every one for a zero sha", async () => {
@@ -119,5 +131,11 @@ describe('ci/stow-suggest-image-gitlab-ci.yaml', () => {
     }
     expect(command).toMatch(/^stow suggest-image /);
     expect((pipeline['build-image'] as TemplateJob).script.some((l) => l.includes('RepoDigests'))).toBe(true);
+  });
+
+  it('runs Docker-in-Docker with TLS: DOCKER_TLS_CERTDIR "/certs" beside the dind service', () => {
+    const build = readPipeline(SUGGEST_TEMPLATE)['build-image'] as TemplateJob & { services?: string[] };
+    expect(build.services?.some((s) => s.includes('dind'))).toBe(true);
+    expect(build.variables?.DOCKER_TLS_CERTDIR).toBe('/certs');
   });
 });

@@ -36,6 +36,8 @@ beforeEach(async () => {
     users: [
       { id: 1, username: 'stow-bot' },
       { id: 147, username: 'bob', state: 'blocked' },
+      { id: 150, username: 'ci.user', member: false },
+      { id: 146, username: 'alice' },
     ],
   });
   await fake.commitFiles('main', { 'deploy-host/stow.yaml': STOW_YAML });
@@ -64,13 +66,31 @@ describe('stow suggest-image', () => {
       /merge request !1 created: http:\/\/127\.0\.0\.1:\d+\/ops\/deployments\/-\/merge_requests\/1/,
     );
     expect(first.stdout).toContain(
-      'nobody assigned:\n  gitlab_user_id: GITLAB_USER_ID is not set\n  id:147: user bob (147) is blocked\n  user:ghost: no such user\n',
+      'nobody assigned:\n  gitlab_user_id: GITLAB_USER_ID is not set\n  id:147: user bob (147) is blocked\n  user:ghost: no active user with that name (GitLab does not list blocked users)\n',
     );
     expect(fake.mergeRequests[0]?.assigneeIds).toEqual([]);
     const again = await runCli(FLAGS, dir, env);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('(unchanged: already this change on the default branch head)');
     expect(again.stdout).toContain('merge request !1 unchanged');
+    noSecret(first);
+  });
+
+  it('says which --assign attempt stuck when GitLab drops the pipeline user; a rerun writes nothing', async () => {
+    const withUser = { ...env, GITLAB_USER_ID: '150' };
+    const args = [...FLAGS, '--assign', 'gitlab_user_id,user:alice'];
+    const first = await runCli(args, dir, withUser);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toContain(
+      'assignee: alice (146), --assign attempt 2 (user:alice) stuck\nassignment attempts skipped:\n  gitlab_user_id: GitLab did not assign ci.user (150): they cannot read ops/deployments (not a member?)\n',
+    );
+    expect(fake.mergeRequests[0]?.assigneeIds).toEqual([146]);
+    const writesBefore = fake.requests.filter((r) => r.method !== 'GET').length;
+    const again = await runCli(args, dir, withUser);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('merge request !1 unchanged');
+    expect(again.stdout).toContain('assignee: alice (146), --assign attempt 2 (user:alice) stuck\n');
+    expect(fake.requests.filter((r) => r.method !== 'GET').length).toBe(writesBefore);
     noSecret(first);
   });
 

@@ -25,22 +25,30 @@ Options:
   --digest SHA256        registry MANIFEST digest (what docker push prints), 64 hex, sha256: optional.
                          Not the image ID. Omitted: asked from the local Docker engine (RepoDigests,
                          else the registry through the engine)
-  --assign LIST          comma-separated attempts, first active user wins:
-                         gitlab_user_id (env GITLAB_USER_ID), id:<user id>, user:<username>
+  --assign LIST          comma-separated attempts, first active user who sticks wins:
+                         gitlab_user_id (env GITLAB_USER_ID), id:<user id>, user:<username>.
+                         GitLab silently drops an assignee who cannot read the deployment
+                         project (not a member): the merge request is read back and the next
+                         attempt tried; the output says which attempt stuck
   --changelog-file FILE  add the changelog lines between the old and the new tag
   -h, --help             show this help
 
 Environment:
   CI_API_V4_URL          GitLab API URL (set by GitLab CI)
-  GITLAB_ACCESS_TOKEN    project/group access token with the api scope (CI_JOB_TOKEN cannot commit
-                         or open merge requests and is refused before any request)
+  GITLAB_ACCESS_TOKEN    token with the api scope and the Developer role on the deployment project:
+                         a project/group access token (GitLab.com: Premium), or a personal access
+                         token of a bot user (CI_JOB_TOKEN cannot commit or open merge requests
+                         and is refused before any request)
   GITLAB_USER_ID         for --assign gitlab_user_id (set by GitLab CI)
   DOCKER_HOST            Docker engine for digest lookup (default /var/run/docker.sock)
   STOW_CACERT            PEM file of a private CA for GitLab
 
 Idempotent: the default branch already pins this digest -> "already pinned", nothing touched;
 the suggest branch already holds this change on the current head -> the branch stays (the badge
-keeps its commit) and the merge request is refreshed only when its text or assignee differ.
+keeps its commit) and the merge request is refreshed only when its text or assignee differ; a rerun
+with nothing to change writes nothing. When stow.yaml changed on the default branch between the read
+and the commit (GitLab answers 400 "has changed since you started editing it"), it is read again and
+the commit retried once.
 
 Exit codes: 0 done or already pinned; 2 bad input, or GitLab/Docker failed (nothing half-made,
 except a pushed branch whose merge request failed: rerunning finishes it).
@@ -109,7 +117,11 @@ except a pushed branch whose merge request failed: rerunning finishes it).
         `branch: ${result.branch} at ${commit.sha} (${commit.moved ? 'new commit on the default branch head' : 'unchanged: already this change on the default branch head'})\n`,
       );
       io.stdout.write(`merge request !${mr.iid} ${mr.action}: ${mr.webUrl}\n`);
-      if (assignment.user) io.stdout.write(`assignee: ${assignment.user.username} (${assignment.user.id})\n`);
+      if (assignment.user && assignment.attempt) {
+        io.stdout.write(
+          `assignee: ${assignment.user.username} (${assignment.user.id}), --assign attempt ${assignment.attempt.index + 1} (${assignment.attempt.label}) stuck\n`,
+        );
+      }
       if (assignment.reasons.length > 0) {
         const head = assignment.user ? 'assignment attempts skipped' : 'nobody assigned';
         io.stdout.write(`${head}:\n${assignment.reasons.map((r) => `  ${r}\n`).join('')}`);

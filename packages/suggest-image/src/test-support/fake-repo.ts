@@ -5,6 +5,15 @@ import { createFakeGitlab, type FakeGitlab } from '@stow/fake-gitlab';
 import { createGitlabClient, type GitlabClient } from '@stow/gitlab-client';
 
 export const TOKEN = 'glpat-suggest-test-secret';
+
+/** The options of a typical run: pin webapp of deploy-host to 20260429.1 (digest b...b). */
+export const RUN_OPTIONS = {
+  project: 'ops/deployments',
+  subfolder: 'deploy-host',
+  container: 'webapp',
+  image: 'registry.example.com/apps/webapp:20260429.1',
+  digest: 'b'.repeat(64),
+} as const;
 export const digestOf = (c: string) => `sha256:${c.repeat(64)}`;
 export const OLD_IMAGE = `registry.example.com/apps/webapp:20260428.0@${digestOf('a')}`;
 
@@ -42,6 +51,8 @@ export async function fakeRepo(
       { id: 1, username: 'stow-bot' },
       { id: 146, username: 'alice' },
       { id: 147, username: 'bob', state: 'blocked' },
+      // A pipeline user who is not a member of the deployment repository: GitLab drops them as assignee.
+      { id: 150, username: 'ci.user', member: false },
     ],
   });
   const seedSha = await fake.commitFiles(

@@ -16,15 +16,17 @@ export function readPipeline(file: string): Record<string, unknown> {
 }
 
 /**
- * Evaluates the one rule form the template uses, `$A == $B`, against variables, as GitLab does:
- * both sides are variable references compared as strings (an unset variable is null).
+ * Evaluates the rule forms the templates use, comparisons joined by `&&`: `$A == $B` and
+ * `$A == "text"`, as GitLab does: strings compared exactly, an unset variable is null.
  */
 export function ruleMatches(rule: string, variables: Record<string, string | undefined>): boolean {
-  const match = /^\s*\$(\w+)\s*==\s*\$(\w+)\s*$/.exec(rule);
-  if (!match) throw new Error(`rule form not supported by this test: ${rule}`);
-  const left = variables[match[1] ?? ''] ?? null;
-  const right = variables[match[2] ?? ''] ?? null;
-  return left === right;
+  return rule.split('&&').every((clause) => {
+    const match = /^\s*\$(\w+)\s*==\s*(?:\$(\w+)|"([^"]*)")\s*$/.exec(clause);
+    if (!match) throw new Error(`rule form not supported by this test: ${rule}`);
+    const left = variables[match[1] ?? ''] ?? null;
+    const right = match[2] === undefined ? (match[3] ?? null) : (variables[match[2]] ?? null);
+    return left === right;
+  });
 }
 
 /** Runs a job's before_script and script lines in one `sh -e`, like a GitLab runner with a shell. */
