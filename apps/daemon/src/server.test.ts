@@ -260,7 +260,7 @@ describe('runDaemon', () => {
       expect(lines.some((line) => line.msg === 'request failed' && line.status === 401)).toBe(true);
       expect(lines.filter((line) => line.reconcile_id).length).toBeGreaterThan(0);
       expect(log.text()).not.toContain(TOKEN);
-      expect(log.text()).not.toContain('has no triggerToken');
+      expect(log.text()).not.toContain('no triggerToken');
     } finally {
       await daemon.close();
     }
@@ -282,7 +282,7 @@ describe('runDaemon', () => {
     try {
       const warning = log.lines.map((line) => JSON.parse(line)).find((line) => line.level === 'warn');
       expect(warning?.msg).toBe(
-        `${configFile} has no triggerToken: anyone who can reach 127.0.0.1:0 can trigger reconciles; set triggerToken (docs/security.md)`,
+        `${configFile}: no triggerToken: anyone who can reach 127.0.0.1:0 can trigger reconciles; set triggerToken (see docs/security.md)`,
       );
     } finally {
       await daemon.close();

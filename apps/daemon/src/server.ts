@@ -172,10 +172,15 @@ export interface RunDaemonOptions {
   readonly limits?: Partial<ConnectionLimits>;
 }
 
-/** The start-up line for a daemon that lets anyone who reaches `listen` trigger reconciles. */
+/**
+ * Why a daemon.yaml without triggerToken deserves a warning (at daemon start and in `stow
+ * validate`): POST /trigger is then open to anyone who can reach `listen`.
+ */
 export function triggerTokenWarning(config: DaemonConfig): string | undefined {
   if (config.triggerToken !== undefined) return undefined;
-  return `${config.file} has no triggerToken: anyone who can reach ${config.listen.host}:${config.listen.port} can trigger reconciles; set triggerToken (docs/security.md)`;
+  const { host, port } = config.listen;
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return `no triggerToken: anyone who can reach ${address} can trigger reconciles; set triggerToken (see docs/security.md)`;
 }
 
 /**
@@ -199,7 +204,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<RunningDaemo
     keysFile: trusted.keys?.path ?? loaded.keysFile,
     sopsBinary: trusted.sopsBinary ?? loaded.sopsBinary,
   };
-  for (const warning of [...trusted.warnings, triggerTokenWarning(config)]) {
+  const noToken = triggerTokenWarning(config);
+  for (const warning of [...trusted.warnings, noToken && `${config.file}: ${noToken}`]) {
     if (warning) logger.log('warn', warning);
   }
   const backend = await (options.createBackend ?? realBackend)(config, logger.forReconcile('daemon'));
