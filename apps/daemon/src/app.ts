@@ -6,6 +6,7 @@ import { healthzRoute } from './routes/healthz.js';
 import { metricsRoute } from './routes/metrics.js';
 import { statusRoute } from './routes/status.js';
 import { triggerRoute } from './routes/trigger.js';
+import { securityHeaders } from './security-headers.js';
 import { jsonSerializerCompiler, type ZodApp, zodValidatorCompiler } from './zod-provider.js';
 
 export type AppOptions = RouteDeps;
@@ -23,6 +24,7 @@ export async function daemonApp(app: ZodApp, deps: AppOptions): Promise<void> {
   const { logger } = deps;
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(jsonSerializerCompiler);
+  securityHeaders(app);
 
   app.setErrorHandler((error: FastifyError | DaemonError, request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;

@@ -8,13 +8,19 @@ export { DaemonCore } from './daemon-core.js';
 export type { EnqueueDecision } from './enqueue-decision.js';
 export type { DaemonErrorCode } from './errors.js';
 export { DaemonError } from './errors.js';
-export type { LockdownFs, LockdownStat, LockdownViolation } from './lockdown.js';
-export { assertLockdown, checkLockdown, keysFileWarning, nodeLockdownFs } from './lockdown.js';
+export type { LockdownViolation, LockedConfig, TrustedInputs } from './lockdown.js';
+export { readLockedDownConfig, readTrustedInputs } from './lockdown.js';
 export type { DaemonLogger } from './logger.js';
 export { jsonLinesLogger, silentLogger } from './logger.js';
 export type { DaemonMetrics } from './metrics.js';
 export { createMetrics } from './metrics.js';
-export type { RunDaemonOptions, RunningDaemon, ServerOptions } from './server.js';
-export { DEFAULT_STOP_TIMEOUT_MS, runDaemon, startServer } from './server.js';
+export type { ConnectionLimits, RunDaemonOptions, RunningDaemon, ServerOptions } from './server.js';
+export {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  runDaemon,
+  startServer,
+  triggerTokenWarning,
+} from './server.js';
 export type { CommitStatus, ConvergenceState, StatusFacts } from './status-of.js';
 export { statusOf } from './status-of.js';

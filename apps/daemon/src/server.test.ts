@@ -1,17 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DaemonConfig, Secret } from '@stow/manifest';
 import { selfSignedCertificate, type TestCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonError } from './errors.js';
-import type { LockdownFs } from './lockdown.js';
 import { jsonLinesLogger, silentLogger } from './logger.js';
-import { runDaemon, startServer } from './server.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+import { type ConnectionLimits, type RunningDaemon, runDaemon, startServer } from './server.js';
 import { testDaemonConfig } from './test-support/daemon-config.js';
 import { captureLog, FakeBackend, hash, sha } from './test-support/fake-backend.js';
 import { httpsRequest } from './test-support/https-request.js';
+import { closedBy, tlsSocket } from './test-support/tls-socket.js';
 
 const HEAD = sha('2');
 const TOKEN = 'a-trigger-token-that-is-long-enough';
@@ -28,24 +30,23 @@ function config(overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   return testDaemonConfig(dir, tls, { pollIntervalMs: 60_000, ...overrides });
 }
 
-/** A lockdown view in which everything is root-owned with the right modes. */
-const lockedDown: LockdownFs = {
-  async lstat(file) {
-    const isDir = !path.extname(file);
-    return {
-      uid: 0,
-      mode: isDir ? 0o500 : 0o400,
-      isFile: () => !isDir,
-      isDirectory: () => isDir,
-      isSymbolicLink: () => false,
-      isFIFO: () => false,
-      isSocket: () => false,
-      isBlockDevice: () => false,
-      isCharacterDevice: () => false,
-    };
-  },
-  readdir: async () => [],
-};
+/**
+ * A locked-down config directory as the daemon demands (root-owned, 0500, files 0400) holding
+ * daemon.yaml and the TLS pair. The tests run as root, like the daemon.
+ */
+function lockedConfigDir(name: string, daemonYaml: string): string {
+  const configDir = path.join(dir, name);
+  mkdirSync(configDir, { mode: 0o700 });
+  for (const [file, content] of Object.entries({
+    'daemon.yaml': daemonYaml,
+    'tls.crt': tls.cert,
+    'tls.key': tls.key,
+  })) {
+    writeFileSync(path.join(configDir, file), content, { mode: 0o400 });
+  }
+  chmodSync(configDir, 0o500);
+  return path.join(configDir, 'daemon.yaml');
+}
 
 describe('the HTTPS server', () => {
   it('serves the API over TLS on 127.0.0.1:0 and reconciles once at start', async () => {
@@ -81,7 +82,7 @@ describe('the HTTPS server', () => {
     ).rejects.toThrow(/tlsCrt and tlsKey are required; the daemon serves HTTPS only/);
     const missing = config({ tls: { certFile: tls.certFile, keyFile: path.join(dir, 'missing.key') } });
     await expect(startServer({ config: missing, backend: backend(), logger: silentLogger })).rejects.toThrow(
-      /tlsKey .*missing\.key cannot be read/,
+      /tlsKey in .*:\n {2}.*missing\.key: cannot be opened \(ENOENT\)/,
     );
   });
 
@@ -101,30 +102,123 @@ describe('the HTTPS server', () => {
   });
 });
 
+describe('an open port that cannot be exhausted', () => {
+  /** Short windows so that the tests wait little; the defaults are 256 connections, 10 s idle, 25 s headers. */
+  const limits: Partial<ConnectionLimits> = {
+    maxConnections: 4,
+    idleTimeoutMs: 300,
+    headersTimeoutMs: 1_000,
+    requestTimeoutMs: 2_000,
+  };
+  /** Runs `use` against a started server (no reconciles) and closes it whatever happens. */
+  async function withServer(
+    use: (daemon: RunningDaemon) => Promise<void>,
+    options: { fake?: FakeBackend; limits?: Partial<ConnectionLimits> } = {},
+  ): Promise<void> {
+    const daemon = await startServer({
+      config: config(),
+      backend: options.fake ?? backend(),
+      logger: silentLogger,
+      limits: options.limits ?? limits,
+      reconcile: false,
+    });
+    try {
+      await use(daemon);
+    } finally {
+      await daemon.close();
+    }
+  }
+
+  it('drops connections beyond maxConnections and accepts again once one closes', async () => {
+    // Default idle timeouts here: the held connections must stay open while the fifth is refused.
+    await withServer(
+      async (daemon) => {
+        const held = await Promise.all([1, 2, 3, 4].map(() => tlsSocket(daemon.url, tls.cert)));
+        await expect(tlsSocket(daemon.url, tls.cert)).rejects.toThrow();
+        const gone = held.pop();
+        gone?.destroy();
+        // The server counts the closed connection out asynchronously: retry until it has.
+        let again: Awaited<ReturnType<typeof tlsSocket>> | undefined;
+        while (!again) again = await tlsSocket(daemon.url, tls.cert).catch(() => undefined);
+        held.push(again);
+        for (const socket of held) socket.destroy();
+      },
+      { limits: { maxConnections: 4 } },
+    );
+  });
+
+  it('closes a TLS connection that never sends a request, and a TCP one that never starts TLS', async () => {
+    await withServer(async (daemon) => {
+      const silent = await tlsSocket(daemon.url, tls.cert);
+      expect(await closedBy(silent)).toBe('');
+      const raw = net.connect(Number(new URL(daemon.url).port), '127.0.0.1');
+      expect(await closedBy(raw)).toBe('');
+    });
+  });
+
+  it('closes a kept-alive connection after its answer once it is idle', async () => {
+    await withServer(async (daemon) => {
+      const socket = await tlsSocket(daemon.url, tls.cert);
+      const received = closedBy(socket);
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+      expect(await received).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*"status":"ok"/);
+    });
+  });
+
+  it('answers 408 and closes when the headers trickle in too slowly', async () => {
+    await withServer(async (daemon) => {
+      const socket = await tlsSocket(daemon.url, tls.cert);
+      const received = closedBy(socket);
+      socket.write('GET /healthz HTTP/1.1\r\n');
+      // One header line every 100 ms: never idle for 300 ms, never done.
+      const trickle = setInterval(() => socket.write('X-Slow: yes\r\n'), 100);
+      try {
+        expect(await received).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
+      } finally {
+        clearInterval(trickle);
+      }
+    });
+  });
+
+  it('does not cut a request being answered for longer than the idle timeout', async () => {
+    const fake = backend();
+    fake.resolveMs = 1_000;
+    await withServer(
+      async (daemon) => {
+        const status = await httpsRequest(`${daemon.url}/status?head_hash=${HEAD}`, { ca: tls.cert });
+        expect(status.statusCode).toBe(200);
+        expect(fake.resolveDeploymentCalls).toBe(1);
+      },
+      { fake },
+    );
+  });
+
+  it('sends the security headers over HTTPS too', async () => {
+    await withServer(async (daemon) => {
+      const page = await httpsRequest(`${daemon.url}/status`, {
+        ca: tls.cert,
+        headers: { accept: 'text/html' },
+      });
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(page.headers[name]).toBe(value);
+    });
+  });
+});
+
 describe('runDaemon', () => {
   it('checks the lockdown before anything else, reporting every path', async () => {
-    const loose: LockdownFs = {
-      ...lockedDown,
-      async lstat(file) {
-        return { ...(await lockedDown.lstat(file)), mode: 0o755, uid: 1000 };
-      },
-    };
-    const error = await runDaemon({
-      configFile: '/nonexistent/stow/daemon.yaml',
-      lockdownFs: loose,
-      handleSignals: false,
-    }).catch((e: unknown) => e);
+    const configFile = lockedConfigDir('loose', 'subfolder: host\n');
+    chmodSync(path.dirname(configFile), 0o755);
+    const error = await runDaemon({ configFile, handleSignals: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DaemonError);
     expect((error as DaemonError).code).toBe('LOCKDOWN');
     expect((error as DaemonError).message).toContain(
-      '/nonexistent/stow: is owned by uid 1000; must be owned by root (uid 0); has mode 0755; directories must be mode 0500',
+      `  ${path.dirname(configFile)}: has mode 0755; directories must be mode 0500`,
     );
   });
 
   it('runs from daemon.yaml over HTTPS; the trigger token never reaches the log or a response', async () => {
-    const configFile = path.join(dir, 'daemon.yaml');
-    writeFileSync(
-      configFile,
+    const configFile = lockedConfigDir(
+      'with-token',
       // daemon.yaml refuses port 0 (listen is 1-65535): take a port that is free now.
       `gitRepository: ./repo\nsubfolder: host\nlisten: 127.0.0.1:${await freePort()}\ntlsCrt: tls.crt\ntlsKey: tls.key\npollInterval: 1h\ntriggerToken: ${TOKEN}\n`,
     );
@@ -132,7 +226,6 @@ describe('runDaemon', () => {
     const fake = backend();
     const daemon = await runDaemon({
       configFile,
-      lockdownFs: lockedDown,
       handleSignals: false,
       write: log.write,
       createBackend: async (loaded) => {
@@ -168,6 +261,31 @@ describe('runDaemon', () => {
       expect(lines.some((line) => line.msg === 'request failed' && line.status === 401)).toBe(true);
       expect(lines.filter((line) => line.reconcile_id).length).toBeGreaterThan(0);
       expect(log.text()).not.toContain(TOKEN);
+      expect(log.text()).not.toContain('no triggerToken');
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('warns at start that anyone who reaches listen can trigger reconciles when there is no triggerToken', async () => {
+    const port = await freePort();
+    const configFile = lockedConfigDir(
+      'without-token',
+      `gitRepository: ./repo\nsubfolder: host\nlisten: 127.0.0.1:${port}\ntlsCrt: tls.crt\ntlsKey: tls.key\n`,
+    );
+    const log = captureLog();
+    const daemon = await runDaemon({
+      configFile,
+      handleSignals: false,
+      reconcile: false,
+      write: log.write,
+      createBackend: async () => backend(),
+    });
+    try {
+      const warning = log.lines.map((line) => JSON.parse(line)).find((line) => line.level === 'warn');
+      expect(warning?.msg).toBe(
+        `${configFile}: no triggerToken: anyone who can reach 127.0.0.1:${port} can trigger reconciles; set triggerToken (see docs/security.md)`,
+      );
     } finally {
       await daemon.close();
     }

@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { type DaemonConfig, readDaemonConfig } from '@stow/manifest';
+import { type DaemonConfig, parseDaemonConfig } from '@stow/manifest';
 import { createReconcileContext, type ReconcileLog } from '@stow/reconciler';
 import fastify from 'fastify';
 import { daemonApp } from './app.js';
 import { backendFromContext, type DaemonBackend } from './backend.js';
 import { DaemonCore } from './daemon-core.js';
 import { DaemonError } from './errors.js';
-import { assertLockdown, keysFileWarning, type LockdownFs, nodeLockdownFs } from './lockdown.js';
+import { readLockedDownConfig, readTrustedInputs } from './lockdown.js';
 import { type DaemonLogger, jsonLinesLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { ZodApp } from './zod-provider.js';
@@ -14,8 +13,38 @@ import type { ZodApp } from './zod-provider.js';
 /** How long SIGTERM waits for the reconcile in progress (verification alone may take 60 s). */
 export const DEFAULT_STOP_TIMEOUT_MS = 100_000;
 
+/**
+ * What the open port lets one client hold (issue 11): connections beyond `maxConnections` are
+ * dropped at accept; a TCP connection that does not finish its TLS handshake, and a TLS connection
+ * that sends no request (first request or keep-alive), is closed after `idleTimeoutMs`; a request
+ * whose headers have not all arrived after `headersTimeoutMs` gets 408 and is closed. Tests shorten
+ * them.
+ */
+export interface ConnectionLimits {
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  /** The whole request, body included, must have arrived by then. */
+  readonly requestTimeoutMs: number;
+  /** A request being answered may be silent this long (a status resolving a commit). */
+  readonly busyTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 256,
+  idleTimeoutMs: 10_000,
+  // Node checks header deadlines every connectionsCheckingInterval and closes about a second
+  // after the deadline: 25 s keeps a slow-headers client under 30 s.
+  headersTimeoutMs: 25_000,
+  requestTimeoutMs: 60_000,
+  busyTimeoutMs: 120_000,
+};
+
 export interface ServerOptions {
   readonly config: DaemonConfig;
+  /** tlsCrt and tlsKey as read through their checked fds; default: checked and read here. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly limits?: Partial<ConnectionLimits>;
   readonly backend: DaemonBackend;
   readonly logger: DaemonLogger;
   /** Reconcile once at start (trigger `start`: crash recovery first) and every pollInterval. Default true. */
@@ -34,25 +63,28 @@ export interface RunningDaemon {
   readonly closed: Promise<void>;
 }
 
-/** HTTPS only: the daemon refuses to start without tlsCrt and tlsKey. */
-async function readTls(config: DaemonConfig): Promise<{ cert: Buffer; key: Buffer }> {
+/** HTTPS only: the daemon refuses to start without tlsCrt and tlsKey, read through checked fds. */
+async function readTls(
+  config: DaemonConfig,
+  given: ServerOptions['tls'],
+): Promise<{ cert: Buffer; key: Buffer }> {
   if (!config.tls) {
     throw new DaemonError(
       'TLS',
       `${config.file}: tlsCrt and tlsKey are required; the daemon serves HTTPS only`,
     );
   }
-  const read = (file: string, key: string) =>
-    readFile(file).catch((cause: unknown) => {
-      throw new DaemonError('TLS', `${config.file}: ${key} ${file} cannot be read`, { cause });
-    });
-  return { cert: await read(config.tls.certFile, 'tlsCrt'), key: await read(config.tls.keyFile, 'tlsKey') };
+  if (given) return given;
+  const { tls } = await readTrustedInputs({ ...config, keysFile: undefined, sopsBinary: undefined });
+  if (!tls) throw new DaemonError('TLS', `${config.file}: tlsCrt and tlsKey cannot be read`);
+  return tls;
 }
 
 /** Starts the HTTPS server, the start reconcile and the poll timer for an already loaded config. */
 export async function startServer(options: ServerOptions): Promise<RunningDaemon> {
   const { config, backend, logger } = options;
-  const tls = await readTls(config);
+  const tls = await readTls(config, options.tls);
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const metrics = createMetrics();
   const core = new DaemonCore({ backend, logger, observer: metrics.observer });
   await core.loadRememberedFailures();
@@ -60,12 +92,27 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
 
   const app = fastify({
     logger: false,
-    https: { ...tls, minVersion: 'TLSv1.2' },
+    https: {
+      ...tls,
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: limits.idleTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      // How often Node looks for expired header and request deadlines (default 30 s, far too coarse).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
     bodyLimit: 1024 * 1024,
-    connectionTimeout: 30_000,
-    requestTimeout: 60_000,
+    // The socket's inactivity timeout before its first request; keepAliveTimeout after each answer.
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.idleTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
     return503OnClosing: true,
   }).withTypeProvider() as unknown as ZodApp;
+  app.server.maxConnections = limits.maxConnections;
+  // A request being answered is not idle: give its socket the longer busy timeout (Node puts the
+  // keep-alive timeout back once the answer is sent).
+  app.addHook('onRequest', async (request) => {
+    request.raw.socket.setTimeout(limits.busyTimeoutMs);
+  });
   await app.register(async (scope) =>
     daemonApp(scope as ZodApp, { core, metrics, logger, triggerToken: config.triggerToken }),
   );
@@ -116,35 +163,58 @@ export interface RunDaemonOptions {
   readonly configFile: string;
   /** Where the JSON log lines go (default stdout: journald). */
   readonly write?: (line: string) => void;
-  readonly lockdownFs?: LockdownFs;
   /** Builds the backend (default: a real ReconcileContext from @stow/reconciler). */
   readonly createBackend?: (config: DaemonConfig, log: ReconcileLog) => Promise<DaemonBackend>;
   /** Handle SIGTERM and SIGINT (default true). */
   readonly handleSignals?: boolean;
   readonly reconcile?: boolean;
   readonly stopTimeoutMs?: number;
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 /**
- * `stow daemon --config FILE`: lockdown check before anything else, then the config, the keys file
- * warning, the backend and the server. SIGTERM/SIGINT close it gracefully.
+ * Why a daemon.yaml without triggerToken deserves a warning (at daemon start and in `stow
+ * validate`): POST /trigger is then open to anyone who can reach `listen`.
+ */
+export function triggerTokenWarning(config: DaemonConfig): string | undefined {
+  if (config.triggerToken !== undefined) return undefined;
+  const { host, port } = config.listen;
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return `no triggerToken: anyone who can reach ${address} can trigger reconciles; set triggerToken (see docs/security.md)`;
+}
+
+/**
+ * `stow daemon --config FILE`: the lockdown before anything else (daemon.yaml read through the fd
+ * it checked), then the files daemon.yaml names (keys, TLS, sopsBinary) under the same rules, the
+ * warnings, the backend and the server. SIGTERM/SIGINT close it gracefully.
  */
 export async function runDaemon(options: RunDaemonOptions): Promise<RunningDaemon> {
-  await assertLockdown(options.configFile, options.lockdownFs ?? nodeLockdownFs);
-  const config = await readDaemonConfig(options.configFile);
+  const locked = await readLockedDownConfig(options.configFile);
+  const loaded = parseDaemonConfig(locked.text, locked.file);
   const logger = jsonLinesLogger(options.write ?? ((line) => process.stdout.write(line)), {
     secrets: [
-      config.source.kind === 'gitlab' ? config.source.token.reveal() : undefined,
-      config.triggerToken?.reveal(),
+      loaded.source.kind === 'gitlab' ? loaded.source.token.reveal() : undefined,
+      loaded.triggerToken?.reveal(),
     ],
   });
-  const warning = await keysFileWarning(config.keysFile, options.lockdownFs ?? nodeLockdownFs);
-  if (warning) logger.log('warn', warning);
+  const trusted = await readTrustedInputs(loaded);
+  // From here on the daemon uses the checked paths (directories resolved), never the configured ones.
+  const config: DaemonConfig = {
+    ...loaded,
+    keysFile: trusted.keys?.path ?? loaded.keysFile,
+    sopsBinary: trusted.sopsBinary ?? loaded.sopsBinary,
+  };
+  const noToken = triggerTokenWarning(config);
+  for (const warning of [...trusted.warnings, noToken && `${config.file}: ${noToken}`]) {
+    if (warning) logger.log('warn', warning);
+  }
   const backend = await (options.createBackend ?? realBackend)(config, logger.forReconcile('daemon'));
   const daemon = await startServer({
     config,
+    tls: trusted.tls,
     backend,
     logger,
+    limits: options.limits,
     reconcile: options.reconcile,
     stopTimeoutMs: options.stopTimeoutMs,
   });

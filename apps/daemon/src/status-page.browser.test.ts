@@ -59,6 +59,10 @@ describe('the status page in headless Chromium', () => {
     });
     try {
       const page = await context.newPage();
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
       const response = await page.goto(`${daemon.url}/status?head_hash=${HEAD}`);
       expect(response?.status()).toBe(200);
       expect(response?.headers()['content-type']).toBe('text/html; charset=utf-8');
@@ -73,6 +77,13 @@ describe('the status page in headless Chromium', () => {
       expect(text).toContain(hash('b'));
       expect(text).toContain(OLD);
       expect(text).toMatch(/outcome\s+rolledBack/);
+      // The Content-Security-Policy lets the page's one inline <style> apply and blocks nothing it uses.
+      expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
+      const background = await page
+        .locator('#state')
+        .evaluate((node) => node.ownerDocument.defaultView?.getComputedStyle(node).backgroundColor);
+      expect(background).toMatch(/^rgb\(\d+, \d+, \d+\)$/); // opaque: the style applied
+      expect(refused).toEqual([]);
       mkdirSync(ARTIFACTS, { recursive: true });
       const screenshot = path.join(ARTIFACTS, 'status-page.png');
       await page.screenshot({ path: screenshot, fullPage: true });

@@ -10,11 +10,17 @@ export const daemonCommand: Command = {
   help: `Usage: stow daemon --config FILE
 
 Runs the host daemon (normally under systemd: see 'stow install-systemd'). Before anything else it
-checks the config lockdown: the config file's directory and everything in it owned by root,
-directories mode 0500, files mode 0400, only regular files and directories; every violation is
-reported by path and the daemon refuses to start. Then it serves HTTPS on daemon.yaml's listen
-address with tlsCrt/tlsKey (required), reconciles once at start (recovering an interrupted apply
-first) and every pollInterval, and on POST /trigger.
+checks the config lockdown: every directory above the config directory owned by root and not
+writable by group or others (root-owned sticky directories like /tmp are fine); the config
+directory and everything in it owned by root, directories mode 0500, files mode 0400, only regular
+files and directories. daemon.yaml is read through the file descriptor that was checked. The files
+it names (keys, tlsCrt, tlsKey, sopsBinary) must be regular root-owned files not writable by group
+or others, no symlinks, in directories only root can write. Every violation is reported by path
+and the daemon refuses to start. Without triggerToken it warns that anyone who can reach listen can
+trigger reconciles. Then it serves HTTPS on daemon.yaml's listen address with tlsCrt/tlsKey
+(required; at most 256 connections, idle ones closed after 10 s, slow headers after 25 s),
+reconciles once at start (recovering an interrupted apply first) and every pollInterval, and on
+POST /trigger. See docs/security.md.
 
 Logs are JSON lines on stdout, one object per line with time, level, msg and, for reconcile
 lines, reconcile_id. SIGTERM or SIGINT: stop accepting connections, let the reconcile in progress

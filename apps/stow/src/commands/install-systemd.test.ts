@@ -1,4 +1,5 @@
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, scratch } from '../test-support/run-cli.js';
@@ -49,7 +50,7 @@ describe('stow install-systemd', () => {
     expect(lines).toContain('NoNewPrivileges=yes');
     expect(lines).toContain('ProtectSystem=strict');
     expect(lines).toContain('ReadWritePaths=/root -/var/run/docker.sock');
-    expect(lines.some((line) => line.startsWith('ProtectHome='))).toBe(false);
+    expect(lines).toContain('ProtectHome=read-only');
     expect(lines.some((line) => line.startsWith('MemoryDenyWriteExecute='))).toBe(false);
     expect(lines).toContain('WantedBy=multi-user.target');
     expect(statSync(unitFile).mode & 0o777).toBe(0o644);
@@ -107,5 +108,121 @@ describe('stow install-systemd', () => {
       'stow install-systemd: systemctl failed: Failed to restart stow.service: Unit not found.\n',
     );
     expect((await runCli(['install-systemd'], workspace.dir)).stderr).toMatch(/missing --config FILE/);
+  });
+
+  it('escapes %, $, spaces, quotes and backslashes as systemd.syntax wants', () => {
+    const unit = renderUnit({
+      binary: ['/opt/my tools/100%/st$ow'],
+      configFile: '/etc/st ow/"q"\\d$HOME%i.yaml',
+      stateDir: '/var/lib/my state/50%',
+    });
+    const lines = unit.split('\n');
+    expect(lines).toContain(
+      'ExecStart="/opt/my tools/100%%/st$ow" daemon --config "/etc/st ow/\\"q\\"\\\\d$$HOME%%i.yaml"',
+    );
+    expect(lines).toContain('ReadWritePaths="/var/lib/my state/50%%" -/var/run/docker.sock');
+  });
+
+  const injected: [string, (args: string[]) => void, string, RegExp][] = [
+    [
+      'a newline in --binary',
+      (args) => {
+        args[args.indexOf('--binary') + 1] = '/usr/local/bin/stow\nExecStartPre=/bin/sh -c id';
+      },
+      '',
+      /^stow install-systemd: --binary: contains a control character \(U\+000A\) at offset 19; systemd unit paths cannot hold control characters\n/,
+    ],
+    [
+      'a quote in --binary',
+      (args) => {
+        args[args.indexOf('--binary') + 1] = `/opt/it's/stow`;
+      },
+      '',
+      /^stow install-systemd: --binary: contains ' at offset 7; systemd refuses quotes and backslashes in the program it runs\n/,
+    ],
+    [
+      'a tab in --config',
+      (args) => {
+        args[args.indexOf('--config') + 1] = '/etc/stow/daemon\t.yaml';
+      },
+      '',
+      /^stow install-systemd: --config: contains a control character \(U\+0009\) at offset 16;/,
+    ],
+    [
+      "a newline in daemon.yaml's stateDir",
+      () => {},
+      'stateDir: "/var/lib/stow\\nExecStartPre=/bin/sh"\n',
+      /^stow install-systemd: .*daemon\.yaml: stateDir: contains a control character \(U\+000A\) at offset 13;/,
+    ],
+  ];
+  it.each(injected)(
+    'refuses %s: exit 2, no unit written, no systemctl',
+    async (name, edit, extra, message) => {
+      const { args, unitFile, root } = await setup(
+        `inject-${injected.findIndex(([n]) => n === name)}`,
+        `${DAEMON_YAML}${extra}`,
+      );
+      edit(args);
+      const result = await runCli(args, workspace.dir);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(existsSync(unitFile)).toBe(false);
+      expect(
+        existsSync(path.join(workspace.dir, `inject-${injected.findIndex(([n]) => n === name)}-calls.log`)),
+      ).toBe(false);
+      expect(existsSync(path.join(root, 'var/lib'))).toBe(false);
+    },
+  );
+});
+
+/** systemd-analyze from Debian's systemd package (ci/setup-test-host installs it); it needs no running systemd. */
+function systemdAnalyze(args: string[]): { status: number | null; output: string } {
+  const found = spawnSync('sh', ['-c', 'command -v systemd-analyze'], { encoding: 'utf8' });
+  if (found.status !== 0) {
+    throw new Error(
+      "systemd-analyze is missing: install Debian's systemd package (apt-get install -y systemd); ci/setup-test-host does this",
+    );
+  }
+  const run = spawnSync('systemd-analyze', args, { encoding: 'utf8', timeout: 60_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('the unit as systemd reads it', () => {
+  it('systemd-analyze verify accepts odd paths: the quoting and escaping parse back to the real file', () => {
+    // A real executable under a directory with a space, % and $: verify fails with "is not
+    // executable" if ExecStart parses to any other path, and on any bad escape or specifier.
+    const odd = path.join(workspace.dir, 'bin dir 100% $x');
+    mkdirSync(odd, { recursive: true });
+    const binary = path.join(odd, 'stow');
+    writeFileSync(binary, '#!/bin/sh\n');
+    chmodSync(binary, 0o755);
+    const unitFile = path.join(workspace.dir, 'verify', 'stow.service');
+    mkdirSync(path.dirname(unitFile), { recursive: true });
+    writeFileSync(
+      unitFile,
+      renderUnit({
+        binary: [binary],
+        configFile: `/etc/st ow/100%/$x/"q" 'q' \\b.yaml`,
+        stateDir: `/var/lib/stow %$ "q" 'q' \\b`,
+      }),
+    );
+    const result = systemdAnalyze(['verify', unitFile]);
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('systemd-analyze security --offline=true rates the unit at most 4.0', () => {
+    const unitFile = path.join(workspace.dir, 'security', 'stow.service');
+    mkdirSync(path.dirname(unitFile), { recursive: true });
+    writeFileSync(
+      unitFile,
+      renderUnit({ binary: ['/usr/local/bin/stow'], configFile: '/etc/stow/daemon.yaml', stateDir: '/root' }),
+    );
+    const result = systemdAnalyze(['security', '--offline=true', '--no-pager', unitFile]);
+    const exposure = /Overall exposure level for stow\.service: (\d+\.\d+)/.exec(result.output)?.[1];
+    expect(exposure, result.output).toBeDefined();
+    expect(Number(exposure)).toBeLessThanOrEqual(4.0);
+    // MemoryDenyWriteExecute stays off: V8's JIT needs writable and executable memory.
+    expect(result.output).toMatch(/✗ MemoryDenyWriteExecute=/);
   });
 });

@@ -18,26 +18,75 @@ export interface UnitInput {
   readonly stateDir: string;
 }
 
-/** systemd quoting for one ExecStart word. */
-function quote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
+/**
+ * The offset of the first control character (U+0000-U+001F, U+007F), or -1. A newline would end
+ * the directive and start a new one (`ExecStartPre=…`).
+ */
+function controlOffset(value: string): number {
+  for (let offset = 0; offset < value.length; offset++) {
+    const code = value.charCodeAt(offset);
+    if (code < 0x20 || code === 0x7f) return offset;
+  }
+  return -1;
 }
 
 /**
- * The unit. Hardening that still reaches the Docker socket and the state dir:
- * - ProtectSystem=strict makes the whole tree read-only but ReadWritePaths: the state dir (snapshots,
- *   running-config, the lock) and the Docker socket (connecting to a socket is allowed on a read-only
- *   mount anyway; listing it documents the need; `-`: no failure if Docker is late).
- * - No ProtectHome: the default state dir and the age keys file (`keys: /root/keys.txt`) live in
- *   /root; ProtectHome=yes would hide them and read-only would forbid the snapshots.
- * - No MemoryDenyWriteExecute: V8's JIT needs writable+executable pages.
- * - No User=: the Docker socket is root's, and so is the locked-down /etc/stow.
- * - KillMode=mixed: SIGTERM goes to stow only (it lets the reconcile in progress finish, up to 100 s),
- *   children (git, sops) are not killed under it; TimeoutStopSec leaves that room.
+ * Refuses a path that no systemd unit can hold: control characters are not allowed in command lines
+ * (systemd.service(5), "Command lines") and a newline would inject a directive. `what` names the
+ * flag or daemon.yaml key it came from.
+ */
+export function assertUnitPath(what: string, value: string): void {
+  const offset = controlOffset(value);
+  if (offset < 0) return;
+  const code = `U+${value.charCodeAt(offset).toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new UsageError(
+    `${what}: contains a control character (${code}) at offset ${offset}; systemd unit paths cannot hold control characters`,
+  );
+}
+
+/**
+ * The program ExecStart runs must also be free of quotes and backslashes: systemd refuses such an
+ * executable name ("Executable name contains special characters", its string_is_safe check),
+ * however it is quoted. Its arguments may hold them.
+ */
+export function assertUnitCommand(what: string, value: string): void {
+  assertUnitPath(what, value);
+  const match = /["'\\]/.exec(value);
+  if (!match) return;
+  throw new UsageError(
+    `${what}: contains ${match[0]} at offset ${match.index}; systemd refuses quotes and backslashes in the program it runs`,
+  );
+}
+
+/**
+ * One word of a unit setting, quoted per systemd.syntax(7) "Quoting"
+ * (https://man7.org/linux/man-pages/man7/systemd.syntax.7.html): `%` starts a specifier everywhere,
+ * so it is doubled; a word with anything but plain path characters is wrapped in double quotes, in
+ * which `\` and `"` are backslash-escaped. In ExecStart arguments `$` starts a variable and is
+ * doubled (systemd.service(5), "Command lines": "To pass a literal dollar sign, use $$"); the
+ * command itself is never variable-expanded, there `$` stays as it is (systemd-analyze verify
+ * confirms both).
+ */
+export function unitWord(word: string, kind: 'command' | 'argument' | 'path'): string {
+  let escaped = word.replace(/%/g, '%%');
+  if (kind === 'argument') escaped = escaped.replace(/\$/g, '$$$$');
+  if (/^[\w@%+=:,./$-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * The unit. Each hardening line carries its reason; together they keep `systemd-analyze security
+ * --offline=true` exposure at about 2 (the test asserts at most 4.0) while the daemon still reaches
+ * the Docker socket, its state dir, the locked-down /etc/stow, git and sops.
  */
 export function renderUnit(input: UnitInput): string {
-  const exec = [...input.binary, 'daemon', '--config', input.configFile].map(quote).join(' ');
+  const [command = '', ...rest] = input.binary;
+  const exec = [
+    unitWord(command, 'command'),
+    ...[...rest, 'daemon', '--config', input.configFile].map((word) => unitWord(word, 'argument')),
+  ].join(' ');
   return `# Written by stow install-systemd; a rerun with the same inputs leaves it untouched.
+# Why each hardening setting is there (and why some are not): docs/security.md.
 [Unit]
 Description=stow GitOps reconciler (HTTPS daemon)
 After=docker.service network-online.target
@@ -49,26 +98,51 @@ Type=simple
 ExecStart=${exec}
 Restart=always
 RestartSec=5
+# SIGTERM goes to stow only: it lets the reconcile in progress finish (up to 100 s); git and sops
+# under it are not killed first. TimeoutStopSec leaves that room.
 KillMode=mixed
 TimeoutStopSec=120
+# No User=: the Docker socket is root's (root:docker 0660), and so is the locked-down /etc/stow.
+# As root, stow needs no capability beyond owning what it touches: the socket, the state dir, the
+# config and keys are root's own files. CAP_NET_BIND_SERVICE stays for a listen port below 1024.
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 NoNewPrivileges=yes
+# The whole file system read-only except the state dir (snapshots, running-config, the lock, the git
+# mirror) and the Docker socket (connecting to a socket works on a read-only mount anyway; listing
+# it documents the need; "-": no failure while Docker is not up).
 ProtectSystem=strict
-ReadWritePaths=${quote(input.stateDir)} -/var/run/docker.sock
+ReadWritePaths=${unitWord(input.stateDir, 'path')} -/var/run/docker.sock
+# /root, /home, /run/user read-only, not hidden: the default state dir (made writable above) and the
+# age keys file (keys: /root/keys.txt) live in /root, a gitRepository may live in /home.
+ProtectHome=read-only
 PrivateTmp=yes
 PrivateDevices=yes
+PrivateMounts=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
 ProtectClock=yes
 ProtectHostname=yes
+# Other users' processes are hidden; stow looks only at itself (/proc/self/fd for the lockdown).
+# No ProcSubset=pid: Node reads /proc/cpuinfo and /proc/meminfo (os.cpus, heap sizing).
+ProtectProc=invisible
 RestrictSUIDSGID=yes
 RestrictRealtime=yes
 RestrictNamespaces=yes
 LockPersonality=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+# No MemoryDenyWriteExecute: V8's JIT needs writable and executable pages.
+# Sockets: AF_UNIX for the Docker socket, AF_INET/AF_INET6 for listen, GitLab and registries,
+# AF_NETLINK for glibc's getaddrinfo(AI_ADDRCONFIG), which Node's connect uses to resolve names.
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 SystemCallArchitectures=native
+# The system calls of an ordinary service (Node, git, sops); anything else fails with EPERM rather
+# than killing the daemon mid-reconcile.
+SystemCallFilter=@system-service
+SystemCallErrorNumber=EPERM
 UMask=0077
+# Not set, on purpose: PrivateNetwork (it serves HTTPS and talks to GitLab), PrivateUsers (the
+# Docker socket belongs to the real root), IPAddressDeny (GitLab and registries are anywhere).
 
 [Install]
 WantedBy=multi-user.target
@@ -130,6 +204,11 @@ would be written, it is left alone and only the restart runs.
 
 The state dir (ReadWritePaths) is daemon.yaml's stateDir, else /root (root's home under systemd);
 it is created (mode 0700) when missing, since the read-only system would forbid creating it later.
+Paths are escaped for systemd (% as %%, $ as $$ in arguments, quoted when they hold spaces, quotes
+or backslashes); a control character in --binary, --config or stateDir, or a quote or backslash in
+the program itself, is refused (exit 2) before anything is written. The hardening (capabilities,
+system calls, address families, Protect*) is explained line by line in the unit and in
+docs/security.md.
 
 Options:
   --config FILE      daemon.yaml (read to find stateDir)
@@ -151,6 +230,8 @@ Exit codes: 0 installed and restarted; 2 usage or config error, or a systemctl c
     requirePositionals(positionals, []);
     if (values.config === undefined) throw new UsageError('missing --config FILE');
     const configFile = path.resolve(io.cwd, values.config);
+    assertUnitPath('--config', configFile);
+    if (values.binary !== undefined) assertUnitCommand('--binary', values.binary);
     const root = path.resolve(io.cwd, values.root ?? '/');
     const { readDaemonConfig } = await import('@stow/manifest');
     const config = await readDaemonConfig(path.join(root, configFile));
@@ -158,7 +239,11 @@ Exit codes: 0 installed and restarted; 2 usage or config error, or a systemctl c
     const stateDir = config.stateDir
       ? path.join('/', path.relative(root, config.stateDir))
       : DEFAULT_STATE_DIR;
+    assertUnitPath(`${config.file}: stateDir`, stateDir);
     const binary = values.binary ? [path.resolve(io.cwd, values.binary)] : await defaultBinary();
+    const [program = '', ...programArgs] = binary;
+    assertUnitCommand('this stow binary', program);
+    for (const word of programArgs) assertUnitPath('this stow binary', word);
     const unit = renderUnit({ binary, configFile, stateDir });
     await mkdir(path.join(root, stateDir), { recursive: true, mode: 0o700 });
     try {

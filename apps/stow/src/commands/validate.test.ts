@@ -26,6 +26,35 @@ describe('stow validate', () => {
       code: 0,
       stdout:
         'examples/deploy-host.example.com/stow.yaml: valid stow.yaml\nexamples/daemon.yaml: valid daemon.yaml\n',
+      stderr:
+        'examples/daemon.yaml: warning: no triggerToken: anyone who can reach 127.0.0.1:17403 can trigger reconciles; set triggerToken (see docs/security.md)\n',
+    });
+  });
+
+  it('warns (exit 0) about a daemon.yaml without triggerToken, in text and JSON, and not with one', async () => {
+    const open = 'gitRepository: /srv/repo.git\nsubfolder: host\nlisten: "[::]:8443"\n';
+    await workspace.write('open/daemon.yaml', open);
+    await workspace.write('closed/daemon.yaml', `${open}triggerToken: a-long-enough-trigger-token\n`);
+    const warning =
+      'no triggerToken: anyone who can reach [::]:8443 can trigger reconciles; set triggerToken (see docs/security.md)';
+    expect(await runCli(['validate', 'open/daemon.yaml'], workspace.dir)).toEqual({
+      code: 0,
+      stdout: 'open/daemon.yaml: valid daemon.yaml\n',
+      stderr: `open/daemon.yaml: warning: ${warning}\n`,
+    });
+    const json = await runCli(
+      ['validate', '--json', 'open/daemon.yaml', 'closed/daemon.yaml'],
+      workspace.dir,
+    );
+    expect(json.code).toBe(0);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).warnings),
+    ).toEqual([[warning], []]);
+    expect(await runCli(['validate', 'closed/daemon.yaml'], workspace.dir)).toMatchObject({
+      code: 0,
       stderr: '',
     });
   });
@@ -152,6 +181,7 @@ describe('stow validate', () => {
           message: 'must be a string, got number 7',
         },
       ],
+      warnings: [],
     });
   });
 

@@ -15,8 +15,11 @@ stow.yaml). A stow.yaml is checked against the schema (unknown keys, digest-pinn
 confined to the deployment folder, declared networks, ...) and every file it references must
 exist beside it. Each problem prints as one line: file:line:column: key.path: reason.
 
+A valid daemon.yaml without triggerToken gets a warning (exit 0): anyone who can reach its listen
+address can trigger reconciles.
+
 Options:
-  --json     print one JSON report per file: { file, kind, valid, issues: [...] }
+  --json     print one JSON report per file: { file, kind, valid, issues: [...], warnings: [...] }
   -h, --help show this help
 
 Exit codes: 0 all valid; 2 any file invalid or unreadable.
@@ -30,10 +33,12 @@ Exit codes: 0 all valid; 2 any file invalid or unreadable.
       const file = await configFileOf(path.resolve(io.cwd, given));
       const report = await validateConfigFile(file, { name: path.relative(io.cwd, file) || file });
       allValid &&= report.valid;
+      const warnings = report.valid && report.kind === 'daemon.yaml' ? await daemonWarnings(file) : [];
       if (values.json) {
-        io.stdout.write(`${JSON.stringify(report)}\n`);
+        io.stdout.write(`${JSON.stringify({ ...report, warnings })}\n`);
       } else if (report.valid) {
         io.stdout.write(`${report.file}: valid ${report.kind}\n`);
+        for (const warning of warnings) io.stderr.write(`${report.file}: warning: ${warning}\n`);
       } else {
         for (const issue of report.issues) io.stderr.write(`${formatIssue(issue)}\n`);
       }
@@ -41,6 +46,16 @@ Exit codes: 0 all valid; 2 any file invalid or unreadable.
     return allValid ? ExitCode.success : ExitCode.badInput;
   },
 };
+
+/** What is valid but unsafe in a daemon.yaml; the daemon logs the same lines at start. */
+async function daemonWarnings(file: string): Promise<string[]> {
+  const [{ readDaemonConfig }, { triggerTokenWarning }] = await Promise.all([
+    import('@stow/manifest'),
+    import('@stow/daemon'),
+  ]);
+  const warning = triggerTokenWarning(await readDaemonConfig(file));
+  return warning === undefined ? [] : [warning];
+}
 
 async function configFileOf(target: string): Promise<string> {
   const stat = await fs.stat(target).catch(() => undefined);
