@@ -76,7 +76,6 @@ async function contextFor(repo, stateDir) {
       secrets: { keysFile: undefined, sopsBinary: undefined },
       docker: createDockerSteps({
         engine: counted.engine,
-        docker,
         registryAuth: await readDockerConfigAuth(),
         clock: systemClock,
         verifyPollMs: 100,

@@ -26,14 +26,12 @@ export async function createReconcileContext(
   options: ContextOptions,
 ): Promise<ReconcileContext> {
   const store = createSnapshotStore(options.stateDir ?? config.stateDir ?? os.homedir());
-  const docker = dockerOf(config.dockerHost);
-  const engine = createDockerEngine(docker);
+  const engine = createDockerEngine(dockerOf(config.dockerHost));
   return {
     source: await sourceOf(config, store.layout.stowDir),
     secrets: { keysFile: config.keysFile, sopsBinary: config.sopsBinary },
     docker: createDockerSteps({
       engine,
-      docker,
       registryAuth: await readDockerConfigAuth(),
       clock: systemClock,
       verifyPollMs: options.verifyPollMs,

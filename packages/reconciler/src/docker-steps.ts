@@ -11,15 +11,12 @@ import {
   type RegistryAuthLookup,
   toCreateOptions,
 } from '@stow/docker-planner';
-import type Docker from 'dockerode';
 import type { DockerSteps, TargetDeployment } from './docker-port.js';
 import { verifyDeployment } from './docker-verify.js';
 import type { Clock } from './ports.js';
 
 export interface DockerStepsOptions {
   readonly engine: DockerEngine;
-  /** The same engine through dockerode, for verification's inspects (health, restart count). */
-  readonly docker: Docker;
   readonly registryAuth: RegistryAuthLookup;
   readonly clock: Clock;
   /** How often verification inspects the containers (default 1000 ms). */

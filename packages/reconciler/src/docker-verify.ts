@@ -1,11 +1,11 @@
-import { createDockerObserve, type Evaluation, verifyRollout } from '@stow/rollout-verifier';
-import type Docker from 'dockerode';
+import type { DockerEngine } from '@stow/docker-planner';
+import { type Evaluation, observeContainers, verifyRollout } from '@stow/rollout-verifier';
 import type { TargetDeployment, VerifyResult } from './docker-port.js';
 import type { Clock } from './ports.js';
 import type { ReconcileLog } from './reconcile-log.js';
 
 export interface VerifyDeploymentOptions {
-  readonly docker: Docker;
+  readonly engine: DockerEngine;
   readonly clock: Clock;
   readonly log: ReconcileLog;
   readonly verifyPollMs?: number;
@@ -27,7 +27,7 @@ export async function verifyDeployment(
   });
   let lastReported = '';
   const outcome = await verifyRollout({
-    observe: createDockerObserve(options.docker, containers),
+    observe: observeContainers(options.engine, containers),
     clock: options.clock,
     stableMs: stableSeconds * 1000,
     timeoutMs: timeoutSeconds * 1000,
