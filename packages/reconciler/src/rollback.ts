@@ -1,8 +1,9 @@
 import type { PreviousRef } from '@stow/snapshot-store';
-import type { TargetDeployment } from './docker-port.js';
+import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
 import type { ReconcileContext } from './reconcile-context.js';
 import { parseRenderedManifest } from './rendered-manifest.js';
 import { reasonOf } from './step-failure.js';
+import type { TargetDeployment } from './target.js';
 
 export type RollbackResult =
   | { readonly ok: true; readonly restoredDeploymentHash: string | undefined }
@@ -33,13 +34,12 @@ export async function convergeTo(
   context: ReconcileContext,
   target: TargetDeployment,
 ): Promise<RollbackResult> {
-  const { docker, log } = context;
-  const plan = await docker.plan(target);
-  if (!plan.unchanged) await docker.apply(plan, target, log);
+  const plan = await planTarget(context, target);
+  if (!plan.unchanged) await applyTarget(context, plan, target);
   if (!target.manifest) return { ok: true, restoredDeploymentHash: undefined };
-  const verified = await docker.verify(target, log);
+  const verified = await verifyTarget(context, target);
   if (!verified.ok) return { ok: false, reason: `previous deployment did not verify: ${verified.reason}` };
-  log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
+  context.log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
   return { ok: true, restoredDeploymentHash: target.deploymentHash };
 }
 

@@ -1,4 +1,5 @@
 import type { HostLock } from '@stow/snapshot-store';
+import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
 import type { ReconcileOutcome } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
 import type { ReconcileContext, ReconcileRequest } from './reconcile-context.js';
@@ -87,7 +88,7 @@ async function reconcileLocked(
     }
 
     const target = targetOf(prepared.manifest, hash, `${store.layout.snapshotsDir}/${hash}`);
-    const plan = await step('plan', () => context.docker.plan(target));
+    const plan = await step('plan', () => planTarget(context, target));
     const summary = summarise(prepared, plan);
     if (request.dryRun) return { kind: 'planned', plan: summary };
 
@@ -110,7 +111,7 @@ async function applyRevision(
   prepared: PreparedRevision,
   summary: ReturnType<typeof summarise>,
 ): Promise<ReconcileOutcome> {
-  const { store, quarantine, log, docker } = context;
+  const { store, quarantine, log } = context;
   const hash = prepared.hashes.deploymentHash;
   const snapshot = await commitSnapshot(context, prepared);
   await step('snapshot', () => store.switchTo(hash));
@@ -123,8 +124,8 @@ async function applyRevision(
   let failure: { step: 'apply' | 'verify'; reason: string } | undefined;
   try {
     // Plan again on the same observation rules: the first plan was made before the lock's wait.
-    await docker.apply(await docker.plan(target), target, log);
-    const verified = await docker.verify(target, log);
+    await applyTarget(context, await planTarget(context, target), target);
+    const verified = await verifyTarget(context, target);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
   } catch (error) {
     failure = { step: 'apply', reason: reasonOf(error) };
