@@ -24,7 +24,11 @@ export interface ReconcileContext {
   readonly keepSnapshots?: number;
 }
 
-/** Why this reconcile runs: a poll skips quarantined hashes; a trigger or an operator retries them. */
+/**
+ * Why this reconcile runs. Automatic runs ('start', 'poll') never retry a quarantined deployment hash:
+ * they keep the running deployment and repair its drift. An explicit trigger ('trigger') or an
+ * operator ('manual' = `stow reconcile`) retries it.
+ */
 export type ReconcileTrigger = 'poll' | 'start' | 'trigger' | 'manual';
 
 export interface ReconcileRequest {

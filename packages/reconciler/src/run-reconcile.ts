@@ -2,7 +2,7 @@ import type { HostLock } from '@stow/snapshot-store';
 import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
 import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
-import type { ReconcileContext, ReconcileRequest } from './reconcile-context.js';
+import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
 import { convergeTo, rollBack, targetOfPrevious } from './rollback.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
 
@@ -15,6 +15,9 @@ const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
 interface HostChanges {
   touched: boolean;
 }
+
+/** Automatic runs keep a quarantined deployment hash out; an explicit trigger or `stow reconcile` retries it. */
+const RETRIES_QUARANTINED: ReadonlySet<ReconcileTrigger> = new Set(['trigger', 'manual']);
 
 /**
  * One reconcile, the outer shell (SPEC section 9): take the host lock, recover an interrupted apply,
@@ -107,7 +110,7 @@ async function reconcileLocked(
     const prepared = await prepareRevision(context, gitRevision, stagingDir);
     const hash = prepared.hashes.deploymentHash;
 
-    if (request.trigger === 'poll') {
+    if (!request.dryRun && !RETRIES_QUARANTINED.has(request.trigger)) {
       const failedBefore = await step('quarantine', () => quarantine.get(hash));
       if (failedBefore) {
         log.log('info', 'desired deployment failed before; keeping the running one', {
