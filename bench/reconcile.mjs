@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDockerEngine, readDockerConfigAuth } from '@stow/docker-planner';
 import { createLocalGitSource } from '@stow/gitlab-client';
-import { createDockerSteps, runReconcile, silentLog, systemClock } from '@stow/reconciler';
+import { runReconcile, silentLog, systemClock } from '@stow/reconciler';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
 import Docker from 'dockerode';
 import { machineDescription, markdownTable, median } from './lib/measure.mjs';
@@ -74,13 +74,9 @@ async function contextFor(repo, stateDir) {
     context: {
       source: createLocalGitSource({ repository: repo, branch: 'main', subfolder: 'host' }),
       secrets: { keysFile: undefined, sopsBinary: undefined },
-      docker: createDockerSteps({
-        engine: counted.engine,
-        docker,
-        registryAuth: await readDockerConfigAuth(),
-        clock: systemClock,
-        verifyPollMs: 100,
-      }),
+      engine: counted.engine,
+      registryAuth: await readDockerConfigAuth(),
+      verifyPollMs: 100,
       store,
       quarantine: createQuarantine(store.layout.stateFile),
       clock: systemClock,

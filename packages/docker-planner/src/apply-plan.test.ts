@@ -6,7 +6,7 @@ import { DockerPlannerError } from './errors.js';
 import { observeActual } from './observe.js';
 import type { DesiredState } from './plan.js';
 import { plan } from './plan.js';
-import { FakeEngine } from './test-support/fake-engine.js';
+import { FakeEngine } from './testing/fake-engine.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;

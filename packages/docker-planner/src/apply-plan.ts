@@ -108,7 +108,7 @@ export async function applyPlan(
     const id = action.existingId;
     const inspected = await engine.inspectContainer(id);
     if (inspected) {
-      const grace = inspected.Config.StopTimeout ?? options.defaultStopTimeoutSeconds ?? 10;
+      const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
       progress({ step: 'stop', target: action.container, detail: action.reason });
       await engine.stopContainer(id, grace);
     }

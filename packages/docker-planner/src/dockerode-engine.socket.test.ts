@@ -85,6 +85,32 @@ describe('createDockerEngine against a stand-in Engine API', () => {
     await e.stopContainer('x', 1);
   });
 
+  it("inspect answers the port's ContainerInspection, health log included", async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        Id: 'abc',
+        Name: '/web',
+        RestartCount: 1,
+        State: {
+          Status: 'running',
+          ExitCode: 0,
+          OOMKilled: false,
+          StartedAt: '2026-04-28T10:00:00Z',
+          Health: { Status: 'unhealthy', FailingStreak: 3, Log: [{ ExitCode: 1, Output: 'refused' }] },
+        },
+        Config: { Labels: { 'stow.deployment': 'shop' }, StopTimeout: 5 },
+      });
+    expect(await engine().inspectContainer('web')).toMatchObject({
+      id: 'abc',
+      name: 'web',
+      restartCount: 1,
+      startedAt: '2026-04-28T10:00:00Z',
+      stopTimeoutSeconds: 5,
+      labels: { 'stow.deployment': 'shop' },
+      health: { status: 'unhealthy', failingStreak: 3, log: [{ exitCode: 1, output: 'refused' }] },
+    });
+  });
+
   it('409 on create is NAME_CONFLICT with the engine message; 403 on network remove is NETWORK_IN_USE', async () => {
     handler = (req, res) =>
       req.url?.startsWith('/containers/create')

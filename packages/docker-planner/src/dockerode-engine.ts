@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
 import type { ContainerCreateBody } from './create-options.js';
-import type { DockerEngine, InspectedContainer, NetworkCreateRequest, RegistryAuth } from './engine.js';
+import type { DockerEngine, NetworkCreateRequest, RegistryAuth } from './engine.js';
 import type { DockerPlannerErrorCode, DockerPlannerErrorContext } from './errors.js';
 import { DockerPlannerError } from './errors.js';
+import { type EngineInspectJson, inspectionOf } from './inspection.js';
 
 export interface DockerEngineOptions {
   /** Limit of every short Engine call (list, inspect, create, start, remove...). Default 30 s. */
@@ -124,7 +125,7 @@ export function createDockerEngine(docker: Docker, options: DockerEngineOptions 
         { container: idOrName },
         [404],
       );
-      return info as InspectedContainer | undefined;
+      return info === undefined ? undefined : inspectionOf(info as unknown as EngineInspectJson);
     },
 
     async imageExists(ref) {

@@ -8,13 +8,44 @@ export interface RegistryAuth {
   readonly serveraddress: string;
 }
 
-/** The part of `GET /containers/{id}/json` stow reads. */
-export interface InspectedContainer {
-  readonly Id: string;
-  readonly Name: string;
-  readonly RestartCount: number;
-  readonly State: { readonly Status: string; readonly ExitCode?: number };
-  readonly Config: { readonly Labels?: Record<string, string> | null; readonly StopTimeout?: number };
+/** One health probe as the engine keeps it (the newest 5). Its output may print env values: never report it as is. */
+export interface HealthProbe {
+  readonly exitCode: number;
+  readonly output: string;
+  /** RFC 3339, as the engine wrote it. */
+  readonly start: string | undefined;
+  readonly end: string | undefined;
+}
+
+/**
+ * What stow reads of `GET /containers/{id}/json`: the planner's stop grace, the verifier's verdict and,
+ * later, failure forensics all come from here.
+ */
+export interface ContainerInspection {
+  readonly id: string;
+  /** Without the leading `/`. */
+  readonly name: string;
+  /** State.Status: created|running|paused|restarting|removing|exited|dead (not State.Running). */
+  readonly status: string;
+  readonly exitCode: number;
+  readonly oomKilled: boolean;
+  /** State.StartedAt; undefined before the first start. */
+  readonly startedAt: string | undefined;
+  /** The top-level RestartCount (not in State): restarts by the restart policy since the last manual start. */
+  readonly restartCount: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Config.StopTimeout: the container's own stop grace, when it has one. */
+  readonly stopTimeoutSeconds: number | undefined;
+  /** undefined: the container has no healthcheck. */
+  readonly health:
+    | {
+        /** starting|healthy|unhealthy */
+        readonly status: string;
+        readonly failingStreak: number;
+        /** Oldest first, as the engine keeps them. */
+        readonly log: readonly HealthProbe[];
+      }
+    | undefined;
 }
 
 export interface NetworkCreateRequest {
@@ -25,14 +56,17 @@ export interface NetworkCreateRequest {
 }
 
 /**
- * The narrow Docker edge of the planner. Implementations throw DockerPlannerError; start/stop of a
- * container already in that state and removal of something already gone succeed.
+ * The one Docker port of stow: the planner observes through it, the applier changes the host through it
+ * and the verifier inspects through it. Implementations throw DockerPlannerError; start/stop of a
+ * container already in that state and removal of something already gone succeed. Add a method here
+ * (e.g. wait for exit, read logs) when a caller needs it, and implement it in createDockerEngine and
+ * in the fake engine.
  */
 export interface DockerEngine {
   /** Every container (`all: true`) in one call. */
   listContainers(): Promise<ActualContainer[]>;
   /** undefined when there is no such container. */
-  inspectContainer(idOrName: string): Promise<InspectedContainer | undefined>;
+  inspectContainer(idOrName: string): Promise<ContainerInspection | undefined>;
   imageExists(ref: string): Promise<boolean>;
   /** Pulls and fails on in-band stream errors (PULL_FAILED). */
   pullImage(ref: string, auth: RegistryAuth | undefined): Promise<void>;

@@ -12,11 +12,26 @@ export type {
 export { memoryBytes, restartPolicyOf, toCreateOptions } from './create-options.js';
 export type { DockerEngineOptions } from './dockerode-engine.js';
 export { createDockerEngine, engineMessage } from './dockerode-engine.js';
-export type { DockerEngine, InspectedContainer, NetworkCreateRequest, RegistryAuth } from './engine.js';
+export type {
+  ContainerInspection,
+  DockerEngine,
+  HealthProbe,
+  NetworkCreateRequest,
+  RegistryAuth,
+} from './engine.js';
 export { mergeEnvFiles, parseEnvFile } from './env-file.js';
 export type { DockerPlannerErrorCode, DockerPlannerErrorContext } from './errors.js';
 export { DockerPlannerError } from './errors.js';
-export { hashLabelValue, LABEL_CONTAINER, LABEL_DEPLOYMENT, LABEL_HASH } from './labels.js';
+export type { EngineInspectJson } from './inspection.js';
+export { inspectionOf } from './inspection.js';
+export {
+  HASH_LABEL_PREFIX,
+  hashLabelValue,
+  LABEL_CONTAINER,
+  LABEL_DEPLOYMENT,
+  LABEL_HASH,
+  shortHash,
+} from './labels.js';
 export { observeActual } from './observe.js';
 export type {
   ActualContainer,

@@ -6,7 +6,6 @@ import { createGitlabClient, createGitlabSource, createLocalGitSource } from '@s
 import type { DaemonConfig } from '@stow/manifest';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
 import Docker from 'dockerode';
-import { createDockerSteps } from './docker-steps.js';
 import type { DeploymentSource } from './ports.js';
 import { systemClock } from './ports.js';
 import type { ReconcileContext } from './reconcile-context.js';
@@ -26,18 +25,12 @@ export async function createReconcileContext(
   options: ContextOptions,
 ): Promise<ReconcileContext> {
   const store = createSnapshotStore(options.stateDir ?? config.stateDir ?? os.homedir());
-  const docker = dockerOf(config.dockerHost);
-  const engine = createDockerEngine(docker);
   return {
     source: await sourceOf(config, store.layout.stowDir),
     secrets: { keysFile: config.keysFile, sopsBinary: config.sopsBinary },
-    docker: createDockerSteps({
-      engine,
-      docker,
-      registryAuth: await readDockerConfigAuth(),
-      clock: systemClock,
-      verifyPollMs: options.verifyPollMs,
-    }),
+    engine: createDockerEngine(dockerOf(config.dockerHost)),
+    registryAuth: await readDockerConfigAuth(),
+    verifyPollMs: options.verifyPollMs,
     store,
     quarantine: createQuarantine(store.layout.stateFile),
     clock: systemClock,

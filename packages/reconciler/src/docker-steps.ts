@@ -3,57 +3,83 @@ import path from 'node:path';
 import {
   applyPlan,
   type CreateOptions,
-  type DockerEngine,
   mergeEnvFiles,
   observeActual,
   type Plan,
   plan,
-  type RegistryAuthLookup,
   toCreateOptions,
 } from '@stow/docker-planner';
-import type Docker from 'dockerode';
-import type { DockerSteps, TargetDeployment } from './docker-port.js';
-import { verifyDeployment } from './docker-verify.js';
-import type { Clock } from './ports.js';
+import { type Evaluation, observeContainers, verifyRollout } from '@stow/rollout-verifier';
+import type { ReconcileContext } from './reconcile-context.js';
+import type { TargetDeployment, VerifyResult } from './target.js';
 
-export interface DockerStepsOptions {
-  readonly engine: DockerEngine;
-  /** The same engine through dockerode, for verification's inspects (health, restart count). */
-  readonly docker: Docker;
-  readonly registryAuth: RegistryAuthLookup;
-  readonly clock: Clock;
-  /** How often verification inspects the containers (default 1000 ms). */
-  readonly verifyPollMs?: number;
+/** What the Docker steps need of a reconcile: the one Docker port and its settings. */
+export type DockerContext = Pick<
+  ReconcileContext,
+  'engine' | 'registryAuth' | 'verifyPollMs' | 'clock' | 'log'
+>;
+
+/** Observes the engine once and plans the target against it (SPEC section 7; plan() itself is pure). */
+export async function planTarget(context: DockerContext, target: TargetDeployment): Promise<Plan> {
+  return plan(
+    {
+      deploymentName: target.deploymentName,
+      deploymentHash: target.deploymentHash,
+      containers: Object.keys(target.manifest?.containers ?? {}),
+      networks: target.manifest?.networks ?? {},
+    },
+    await observeActual(context.engine),
+  );
 }
 
-/** The Docker side of a reconcile on the real planner and verifier (SPEC sections 7 and 8). */
-export function createDockerSteps(options: DockerStepsOptions): DockerSteps {
-  const { engine } = options;
-  return {
-    async plan(target) {
-      const actual = await observeActual(engine);
-      return plan(
-        {
-          deploymentName: target.deploymentName,
-          deploymentHash: target.deploymentHash,
-          containers: Object.keys(target.manifest?.containers ?? {}),
-          networks: target.manifest?.networks ?? {},
-        },
-        actual,
-      );
-    },
+/** Pulls first, then networks, stop/remove, create/start, prune; throws on the first failure. */
+export async function applyTarget(
+  context: DockerContext,
+  planned: Plan,
+  target: TargetDeployment,
+): Promise<void> {
+  const { log } = context;
+  await applyPlan(planned, await createOptionsOf(target), context.engine, {
+    ...(context.registryAuth === undefined ? {} : { registryAuth: context.registryAuth }),
+    onProgress: (event) =>
+      log.log('info', `docker ${event.step}`, { target: event.target, detail: event.detail }),
+  });
+}
 
-    async apply(dockerPlan, target, log) {
-      const createOptions = await createOptionsOf(target);
-      await applyPlan(dockerPlan as Plan, createOptions, engine, {
-        registryAuth: options.registryAuth,
-        onProgress: (event) =>
-          log.log('info', `docker ${event.step}`, { target: event.target, detail: event.detail }),
-      });
+/** SPEC section 8 through the port: the target's containers, its stow.yaml verify windows. */
+export async function verifyTarget(context: DockerContext, target: TargetDeployment): Promise<VerifyResult> {
+  const { manifest } = target;
+  if (!manifest) return { ok: true };
+  const containers = Object.keys(manifest.containers);
+  const { stableSeconds, timeoutSeconds } = manifest.deployment.verify;
+  context.log.log('info', 'verifying', {
+    deployment_hash: target.deploymentHash,
+    stable_seconds: stableSeconds,
+    timeout_seconds: timeoutSeconds,
+  });
+  let lastReported = '';
+  const outcome = await verifyRollout({
+    observe: observeContainers(context.engine, containers),
+    clock: context.clock,
+    stableMs: stableSeconds * 1000,
+    timeoutMs: timeoutSeconds * 1000,
+    pollMs: context.verifyPollMs,
+    expected: { deploymentName: target.deploymentName, deploymentHash: target.deploymentHash, containers },
+    onProgress: ({ evaluation, stableForMs }) => {
+      // Report changes only: the poll runs every second.
+      const state = stableForMs === undefined ? invalidSummary(evaluation) : 'valid';
+      if (state !== lastReported) context.log.log('info', 'verification', { state });
+      lastReported = state;
     },
+  });
+  return outcome.ok ? { ok: true } : { ok: false, reason: outcome.summary };
+}
 
-    verify: (target, log) => verifyDeployment(target, { ...options, log }),
-  };
+function invalidSummary(evaluation: Evaluation): string {
+  return Object.entries(evaluation.containers)
+    .filter(([, verdict]) => !verdict.valid)
+    .map(([name, verdict]) => `${name}: ${verdict.reason}`)
+    .join('; ');
 }
 
 /** The Engine API create bodies of the target's containers; env files are read from the snapshot. */

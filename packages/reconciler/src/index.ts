@@ -1,14 +1,5 @@
 export type { ContextOptions } from './context-from-config.js';
 export { createReconcileContext } from './context-from-config.js';
-export type {
-  DockerPlan,
-  DockerSteps,
-  PlannedAction,
-  TargetDeployment,
-  VerifyResult,
-} from './docker-port.js';
-export type { DockerStepsOptions } from './docker-steps.js';
-export { createDockerSteps } from './docker-steps.js';
 export { hashDeploymentFolder } from './hash-folder.js';
 export type { ReconcileOutcome, ReconcileStep } from './outcome.js';
 export { exitCodeOf } from './outcome.js';
@@ -22,3 +13,4 @@ export { resolveDeployment } from './resolve-deployment.js';
 export { runReconcile } from './run-reconcile.js';
 export type { SecretsConfig } from './secrets.js';
 export { decryptAndHash } from './secrets.js';
+export type { TargetDeployment, VerifyResult } from './target.js';

@@ -13,7 +13,22 @@ export type ReconcileStep =
   | 'plan'
   | 'snapshot'
   | 'apply'
-  | 'verify';
+  | 'verify'
+  /** Bookkeeping after verification: drop running-config.previous, release the quarantine, GC snapshots. */
+  | 'confirm'
+  /** Reading or writing the quarantine of failed deployment hashes. */
+  | 'quarantine'
+  /** Bringing the running deployment back (drift repair) while the desired one is quarantined. */
+  | 'repair';
+
+/**
+ * Bookkeeping that failed after the deploy was decided (a quarantine write, confirm's cleanup, GC):
+ * it never changes the outcome, it is reported beside it.
+ */
+export interface OutcomeWarning {
+  readonly step: ReconcileStep;
+  readonly reason: string;
+}
 
 /** What one reconcile ended in: data, not exceptions, so every caller decides the same way. */
 export type ReconcileOutcome =
@@ -24,6 +39,7 @@ export type ReconcileOutcome =
       readonly gitRevision: string;
       readonly changed: boolean;
       readonly plan: PlanSummary;
+      readonly warnings?: readonly OutcomeWarning[];
     }
   /** `--dry-run`: what would happen; nothing changed. */
   | { readonly kind: 'planned'; readonly plan: PlanSummary }
@@ -37,6 +53,7 @@ export type ReconcileOutcome =
       /** undefined: this was the first deploy, and what it created was removed. */
       readonly restoredDeploymentHash: string | undefined;
       readonly plan: PlanSummary;
+      readonly warnings?: readonly OutcomeWarning[];
     }
   /** Nothing on the host was changed. `terminal`: retrying the same input cannot help (bad input). */
   | {
@@ -45,19 +62,37 @@ export type ReconcileOutcome =
       readonly terminal: boolean;
       readonly reason: string;
     }
-  /** The automatic reconcile skipped a deployment hash that failed before (a trigger retries it). */
+  /**
+   * An automatic reconcile skipped a deployment hash that failed before (a trigger or `stow reconcile`
+   * retries it) and kept the running deployment, repairing drift when there was any.
+   */
   | {
       readonly kind: 'quarantined';
       readonly deploymentHash: string;
       readonly gitRevision: string;
       readonly reason: string;
+      /** The running deployment was planned back (a stopped or removed container replaced) and verified. */
+      readonly repaired: boolean;
     }
-  /** The rollback failed too: the host needs a person. */
+  /**
+   * The desired deployment is quarantined and the running one could not be repaired after the repair
+   * began changing Docker: the host needs a person (exit 3). A repair that fails before changing
+   * anything is `failed` at step `repair`.
+   */
+  | {
+      readonly kind: 'repairFailed';
+      readonly quarantinedDeploymentHash: string;
+      readonly runningDeploymentHash: string;
+      readonly step: ReconcileStep;
+      readonly reason: string;
+    }
+  /** The rollback failed too, or the host was changed and could not be brought back: the host needs a person. */
   | {
       readonly kind: 'rollbackFailed';
       readonly failedDeploymentHash: string | undefined;
       readonly step: ReconcileStep;
       readonly reason: string;
+      readonly warnings?: readonly OutcomeWarning[];
     };
 
 /** Exit codes of SPEC section 11 for each outcome. */
@@ -72,6 +107,7 @@ export function exitCodeOf(outcome: ReconcileOutcome): 0 | 1 | 2 | 3 {
     case 'failed':
       return 2;
     case 'rollbackFailed':
+    case 'repairFailed':
       return 3;
   }
 }

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import type { DeploymentHashes } from '@stow/content-hasher';
+import type { Plan } from '@stow/docker-planner';
 import { readStowManifest, type StowManifest } from '@stow/manifest';
 import type { SnapshotRef } from '@stow/snapshot-store';
-import type { DockerPlan, TargetDeployment } from './docker-port.js';
 import type { PlanSummary } from './plan-summary.js';
 import type { ReconcileContext } from './reconcile-context.js';
 import { checkReferencedFiles } from './referenced-files.js';
 import { renderManifest } from './rendered-manifest.js';
 import { decryptAndHash } from './secrets.js';
 import { step } from './step-failure.js';
+import type { TargetDeployment } from './target.js';
 
 /** A revision downloaded, decrypted, hashed and validated in a staging directory: nothing applied yet. */
 export interface PreparedRevision {
@@ -47,7 +48,7 @@ export function targetOf(
 }
 
 /** The `--plan-json` shape. */
-export function summarise(prepared: PreparedRevision, plan: DockerPlan): PlanSummary {
+export function summarise(prepared: PreparedRevision, plan: Plan): PlanSummary {
   return {
     git_revision: prepared.gitRevision,
     deployment: prepared.manifest.deployment.name,

@@ -1,5 +1,5 @@
+import type { DockerEngine, RegistryAuthLookup } from '@stow/docker-planner';
 import type { Quarantine, SnapshotStore } from '@stow/snapshot-store';
-import type { DockerSteps } from './docker-port.js';
 import type { Clock, DeploymentSource } from './ports.js';
 import type { ReconcileLog } from './reconcile-log.js';
 import type { SecretsConfig } from './secrets.js';
@@ -8,7 +8,12 @@ import type { SecretsConfig } from './secrets.js';
 export interface ReconcileContext {
   readonly source: DeploymentSource;
   readonly secrets: SecretsConfig;
-  readonly docker: DockerSteps;
+  /** The one Docker port: planning, applying and verifying all go through it. */
+  readonly engine: DockerEngine;
+  /** Registry credentials per image (default anonymous). */
+  readonly registryAuth?: RegistryAuthLookup;
+  /** How often verification inspects the containers (default 1000 ms). */
+  readonly verifyPollMs?: number;
   readonly store: SnapshotStore;
   readonly quarantine: Quarantine;
   readonly clock: Clock;
@@ -19,7 +24,11 @@ export interface ReconcileContext {
   readonly keepSnapshots?: number;
 }
 
-/** Why this reconcile runs: a poll skips quarantined hashes; a trigger or an operator retries them. */
+/**
+ * Why this reconcile runs. Automatic runs ('start', 'poll') never retry a quarantined deployment hash:
+ * they keep the running deployment and repair its drift. An explicit trigger ('trigger') or an
+ * operator ('manual' = `stow reconcile`) retries it.
+ */
 export type ReconcileTrigger = 'poll' | 'start' | 'trigger' | 'manual';
 
 export interface ReconcileRequest {

@@ -1,17 +1,23 @@
 import type { PreviousRef } from '@stow/snapshot-store';
-import type { TargetDeployment } from './docker-port.js';
+import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
 import type { ReconcileContext } from './reconcile-context.js';
 import { parseRenderedManifest } from './rendered-manifest.js';
 import { reasonOf } from './step-failure.js';
+import type { TargetDeployment } from './target.js';
 
 export type RollbackResult =
   | { readonly ok: true; readonly restoredDeploymentHash: string | undefined }
   | { readonly ok: false; readonly reason: string };
 
+/** How converging on a known deployment ended; `step` says how far it got (`plan`: nothing was changed). */
+export type ConvergeResult =
+  | { readonly ok: true; readonly restoredDeploymentHash: string | undefined; readonly changed: boolean }
+  | { readonly ok: false; readonly step: 'plan' | 'apply' | 'verify'; readonly reason: string };
+
 /**
  * SPEC section 9: running-config.previous goes back to running-config, then Docker is planned back
  * to the previous deployment from its rendered manifest with the same rules, applied and verified.
- * With nothing before (first deploy), everything of `deploymentName` is removed instead.
+ * With nothing before (first deploy), everything of `deploymentName` is removed instead. Never throws.
  */
 export async function rollBack(context: ReconcileContext, deploymentName: string): Promise<RollbackResult> {
   const { store, log } = context;
@@ -22,25 +28,42 @@ export async function rollBack(context: ReconcileContext, deploymentName: string
       to: target.manifest ? target.deploymentHash : 'nothing (first deploy)',
       deployment: target.deploymentName,
     });
-    return await convergeTo(context, target);
+    const result = await convergeTo(context, target);
+    if (result.ok) return { ok: true, restoredDeploymentHash: result.restoredDeploymentHash };
+    return {
+      ok: false,
+      reason:
+        result.step === 'verify'
+          ? `previous deployment did not verify: ${result.reason}`
+          : `rollback failed at ${result.step}: ${result.reason}`,
+    };
   } catch (error) {
     return { ok: false, reason: `rollback failed: ${reasonOf(error)}` };
   }
 }
 
-/** Plans, applies and verifies `target`; used by rollback and by repairs toward running-config. */
+/**
+ * Plans, applies and verifies `target`; used by rollback and by repairs toward running-config.
+ * Never throws: a failure names the step it stopped at.
+ */
 export async function convergeTo(
   context: ReconcileContext,
   target: TargetDeployment,
-): Promise<RollbackResult> {
-  const { docker, log } = context;
-  const plan = await docker.plan(target);
-  if (!plan.unchanged) await docker.apply(plan, target, log);
-  if (!target.manifest) return { ok: true, restoredDeploymentHash: undefined };
-  const verified = await docker.verify(target, log);
-  if (!verified.ok) return { ok: false, reason: `previous deployment did not verify: ${verified.reason}` };
-  log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
-  return { ok: true, restoredDeploymentHash: target.deploymentHash };
+): Promise<ConvergeResult> {
+  let step: 'plan' | 'apply' | 'verify' = 'plan';
+  try {
+    const plan = await planTarget(context, target);
+    step = 'apply';
+    if (!plan.unchanged) await applyTarget(context, plan, target);
+    if (!target.manifest) return { ok: true, restoredDeploymentHash: undefined, changed: !plan.unchanged };
+    step = 'verify';
+    const verified = await verifyTarget(context, target);
+    if (!verified.ok) return { ok: false, step, reason: verified.reason };
+    context.log.log('info', 'deployment verified', { deployment_hash: target.deploymentHash });
+    return { ok: true, restoredDeploymentHash: target.deploymentHash, changed: !plan.unchanged };
+  } catch (error) {
+    return { ok: false, step, reason: reasonOf(error) };
+  }
 }
 
 export async function targetOfPrevious(

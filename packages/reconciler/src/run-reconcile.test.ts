@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { FakeEngine } from '@stow/docker-planner/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeOf } from './outcome.js';
 import { jsonLinesLog } from './reconcile-log.js';
 import { runReconcile } from './run-reconcile.js';
-import { FakeDocker, fakeSource, manifestFiles, testContext } from './test-support/fakes.js';
+import { fakeSource, manifestFiles, testContext } from './test-support/fakes.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -14,23 +15,33 @@ afterEach(() => {
 function setup(revisions: Record<string, Record<string, string>>, head: string) {
   const revs = new Map(Object.entries(revisions));
   let current = head;
-  const docker = new FakeDocker();
+  const engine = new FakeEngine();
   const lines: string[] = [];
   const { context, stateDir, cleanup } = testContext(
     fakeSource(revs, () => current),
-    docker,
+    engine,
     jsonLinesLog((l) => lines.push(l)),
   );
   cleanups.push(cleanup);
-  return { context, docker, stateDir, lines, setHead: (sha: string) => (current = sha) };
+  return { context, engine, stateDir, lines, setHead: (sha: string) => (current = sha) };
 }
+
+/** The fake engine's containers by name: the deployment hash they carry and their state. */
+function containersOf(engine: FakeEngine): Record<string, { hash: string | undefined; state: string }> {
+  return Object.fromEntries(
+    [...engine.containers.values()].map((c) => [c.name, { hash: c.labels['stow.hash'], state: c.state }]),
+  );
+}
+
+/** How many containers the engine was asked to create. */
+const creates = (engine: FakeEngine) => engine.calls.filter((call) => call.startsWith('create ')).length;
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 
 describe('runReconcile', () => {
   it('converges a first deploy, records the snapshot and confirms it', async () => {
-    const { context, docker, stateDir } = setup({ [A]: manifestFiles('web', ['app', 'db']) }, A);
+    const { context, engine, stateDir } = setup({ [A]: manifestFiles('web', ['app', 'db']) }, A);
     const outcome = await runReconcile(context, { trigger: 'manual' });
     expect(outcome).toMatchObject({ kind: 'converged', changed: true, gitRevision: A });
     if (outcome.kind !== 'converged') throw new Error('unreachable');
@@ -42,48 +53,48 @@ describe('runReconcile', () => {
       `.stow/snapshots/${outcome.deploymentHash}`,
     );
     await expect(fs.lstat(path.join(stateDir, 'running-config.previous'))).rejects.toThrow();
-    expect([...docker.containers.keys()]).toEqual(['app', 'db']);
+    expect(containersOf(engine)).toEqual({
+      app: { hash: `v1:${outcome.deploymentHash}`, state: 'running' },
+      db: { hash: `v1:${outcome.deploymentHash}`, state: 'running' },
+    });
     expect(await fs.readdir(path.join(stateDir, '.stow/staging'))).toEqual([]);
   });
 
   it('does nothing the second time', async () => {
-    const { context, docker } = setup({ [A]: manifestFiles('web', ['app']) }, A);
+    const { context, engine } = setup({ [A]: manifestFiles('web', ['app']) }, A);
     await runReconcile(context, { trigger: 'manual' });
     const second = await runReconcile(context, { trigger: 'poll' });
     expect(second).toMatchObject({ kind: 'converged', changed: false });
-    expect(docker.applied).toHaveLength(1);
+    expect(creates(engine)).toBe(1);
   });
 
   it('rolls back a revision that fails verification and quarantines it for polls', async () => {
-    const { context, docker, stateDir, setHead } = setup(
+    const { context, engine, stateDir, setHead } = setup(
       { [A]: manifestFiles('web', ['app']), [B]: manifestFiles('web', ['app', 'worker']) },
       A,
     );
     const first = await runReconcile(context, { trigger: 'manual' });
     if (first.kind !== 'converged') throw new Error(`first deploy: ${JSON.stringify(first)}`);
     setHead(B);
-    const planned = await runReconcile(context, { trigger: 'manual', dryRun: true });
-    if (planned.kind !== 'planned') throw new Error('expected a plan');
-    docker.failVerify.set(planned.plan.deployment_hash, 'worker: unhealthy');
+    engine.script({ name: 'worker' }, { kind: 'exits', exitCode: 137, oomKilled: true });
 
     const outcome = await runReconcile(context, { trigger: 'trigger' });
     expect(outcome).toMatchObject({
       kind: 'rolledBack',
       step: 'verify',
-      reason: 'worker: unhealthy',
+      reason: 'worker: exited (code 137, OOM killed)',
       restoredDeploymentHash: first.deploymentHash,
     });
     expect(exitCodeOf(outcome)).toBe(1);
     expect(await fs.readlink(path.join(stateDir, 'running-config'))).toBe(
       `.stow/snapshots/${first.deploymentHash}`,
     );
-    expect(docker.containers.get('worker')).toBeUndefined();
-    expect(docker.containers.get('app')?.hash).toBe(first.deploymentHash);
+    expect(containersOf(engine)).toEqual({ app: { hash: `v1:${first.deploymentHash}`, state: 'running' } });
 
     // A poll does not try the failed hash again; a trigger does.
     const poll = await runReconcile(context, { trigger: 'poll' });
-    expect(poll).toMatchObject({ kind: 'quarantined', reason: 'worker: unhealthy' });
-    docker.failVerify.clear();
+    expect(poll).toMatchObject({ kind: 'quarantined', reason: 'worker: exited (code 137, OOM killed)' });
+    engine.script({ name: 'worker' }, { kind: 'runs' });
     expect(await runReconcile(context, { trigger: 'trigger' })).toMatchObject({
       kind: 'converged',
       changed: true,
@@ -91,33 +102,37 @@ describe('runReconcile', () => {
   });
 
   it('removes what a failed first deploy created', async () => {
-    const { context, docker, stateDir } = setup({ [A]: manifestFiles('web', ['app']) }, A);
-    docker.failApply = 'pull failed: manifest unknown';
+    const { context, engine, stateDir } = setup({ [A]: manifestFiles('web', ['app']) }, A);
+    engine.failPull.set(`registry.example.com/app@sha256:${'a'.repeat(64)}`, 'manifest unknown');
     const outcome = await runReconcile(context, { trigger: 'manual' });
     expect(outcome).toMatchObject({ kind: 'rolledBack', step: 'apply', restoredDeploymentHash: undefined });
+    if (outcome.kind === 'rolledBack') expect(outcome.reason).toMatch(/manifest unknown/);
+    expect(engine.containers.size).toBe(0);
     await expect(fs.lstat(path.join(stateDir, 'running-config'))).rejects.toThrow();
     await expect(fs.lstat(path.join(stateDir, 'running-config.previous'))).rejects.toThrow();
   });
 
   it('reports rollbackFailed (exit 3) when the previous deployment does not verify either', async () => {
-    const { context, docker, setHead } = setup(
+    const { context, engine, setHead } = setup(
       { [A]: manifestFiles('web', ['app']), [B]: manifestFiles('web', ['db']) },
       A,
     );
     const first = await runReconcile(context, { trigger: 'manual' });
     if (first.kind !== 'converged') throw new Error('first deploy failed');
     setHead(B);
-    const planned = await runReconcile(context, { trigger: 'manual', dryRun: true });
-    if (planned.kind !== 'planned') throw new Error('expected a plan');
-    docker.failVerify.set(planned.plan.deployment_hash, 'db: restarted 2 times');
-    docker.failVerify.set(first.deploymentHash, 'app: unhealthy');
+    engine.script({ name: 'db' }, { kind: 'restarts', restartCount: 2 });
+    engine.script({ name: 'app' }, { kind: 'unhealthy' });
     const outcome = await runReconcile(context, { trigger: 'manual' });
-    expect(outcome.kind).toBe('rollbackFailed');
+    expect(outcome).toMatchObject({
+      kind: 'rollbackFailed',
+      reason:
+        'db: restarted 2 times, now restarting; previous deployment did not verify: app: unhealthy (last probe exit code 1)',
+    });
     expect(exitCodeOf(outcome)).toBe(3);
   });
 
   it('fails without changing anything on a bad manifest, naming file and key', async () => {
-    const { context, docker, stateDir } = setup(
+    const { context, engine, stateDir } = setup(
       { [A]: { 'stow.yaml': 'deployment: { name: Web }\ncontainers: {}\n' } },
       A,
     );
@@ -125,7 +140,7 @@ describe('runReconcile', () => {
     expect(outcome).toMatchObject({ kind: 'failed', step: 'manifest', terminal: true });
     if (outcome.kind === 'failed')
       expect(outcome.reason).toMatch(/stow\.yaml:1:\d+: deployment\.name: must match/);
-    expect(docker.applied).toEqual([]);
+    expect(engine.calls.filter((call) => !call.startsWith('list'))).toEqual([]);
     expect(await fs.readdir(path.join(stateDir, '.stow/snapshots'))).toEqual([]);
     expect(exitCodeOf(outcome)).toBe(2);
   });
@@ -151,7 +166,7 @@ describe('runReconcile', () => {
   });
 
   it('recovers an interrupted apply by rolling back first', async () => {
-    const { context, docker, stateDir, setHead } = setup(
+    const { context, engine, stateDir, setHead } = setup(
       { [A]: manifestFiles('web', ['app']), [B]: manifestFiles('web', ['app', 'db']) },
       A,
     );
@@ -159,10 +174,6 @@ describe('runReconcile', () => {
     if (first.kind !== 'converged') throw new Error('first deploy failed');
     // Simulate a crash after the switch: B's snapshot is running-config, A is previous, Docker half-done.
     setHead(B);
-    const planned = await runReconcile(context, { trigger: 'manual', dryRun: true });
-    if (planned.kind !== 'planned') throw new Error('expected a plan');
-    docker.failApply = 'killed';
-    docker.failVerify.set(planned.plan.deployment_hash, 'x');
     const interrupted = context.store;
     const staging = await interrupted.createStaging();
     await fs.writeFile(path.join(staging, 'stow.yaml'), manifestFiles('web', ['app', 'db'])['stow.yaml']);
@@ -171,21 +182,25 @@ describe('runReconcile', () => {
     const prepared = await prepareRevision(context, B, staging);
     await commitSnapshot(context, prepared);
     await interrupted.switchTo(prepared.hashes.deploymentHash);
-    docker.containers.set('db', { deployment: 'web', hash: prepared.hashes.deploymentHash, running: true });
-    docker.failApply = undefined;
+    engine.addContainer({
+      id: 'half-done-db',
+      name: 'db',
+      state: 'running',
+      labels: { 'stow.deployment': 'web', 'stow.hash': `v1:${prepared.hashes.deploymentHash}` },
+    });
 
     setHead(A);
     const outcome = await runReconcile(context, { trigger: 'start' });
     expect(outcome).toMatchObject({ kind: 'converged', deploymentHash: first.deploymentHash });
-    expect(docker.containers.has('db')).toBe(false);
+    expect(containersOf(engine)).toEqual({ app: { hash: `v1:${first.deploymentHash}`, state: 'running' } });
     await expect(fs.lstat(path.join(stateDir, 'running-config.previous'))).rejects.toThrow();
   });
 
   it('plans without changing anything on a dry run', async () => {
-    const { context, docker, stateDir } = setup({ [A]: manifestFiles('web', ['app']) }, A);
+    const { context, engine, stateDir } = setup({ [A]: manifestFiles('web', ['app']) }, A);
     const outcome = await runReconcile(context, { trigger: 'manual', dryRun: true });
     expect(outcome).toMatchObject({ kind: 'planned', plan: { git_revision: A, deployment: 'web' } });
-    expect(docker.applied).toEqual([]);
+    expect(engine.calls.filter((call) => !call.startsWith('list'))).toEqual([]);
     await expect(fs.lstat(path.join(stateDir, 'running-config'))).rejects.toThrow();
   });
 

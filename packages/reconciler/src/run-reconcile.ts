@@ -1,21 +1,34 @@
 import type { HostLock } from '@stow/snapshot-store';
-import type { ReconcileOutcome } from './outcome.js';
+import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
+import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
-import type { ReconcileContext, ReconcileRequest } from './reconcile-context.js';
+import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
 import { convergeTo, rollBack, targetOfPrevious } from './rollback.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
 
 const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
 
 /**
+ * Whether this reconcile has changed what the host runs (running-config or Docker). Until it has, any
+ * failure is `failed` ("nothing changed"); after, failures are handled where they happen.
+ */
+interface HostChanges {
+  touched: boolean;
+}
+
+/** Automatic runs keep a quarantined deployment hash out; an explicit trigger or `stow reconcile` retries it. */
+const RETRIES_QUARANTINED: ReadonlySet<ReconcileTrigger> = new Set(['trigger', 'manual']);
+
+/**
  * One reconcile, the outer shell (SPEC section 9): take the host lock, recover an interrupted apply,
- * run the pipeline, and turn every failure into an outcome. Never throws for a failed deploy.
+ * run the pipeline, and turn every failure into an outcome. Never throws.
  */
 export async function runReconcile(
   context: ReconcileContext,
   request: ReconcileRequest,
 ): Promise<ReconcileOutcome> {
   const { store, log } = context;
+  const host: HostChanges = { touched: false };
   let lock: HostLock | undefined;
   try {
     await step('lock', () => store.prepare());
@@ -29,16 +42,31 @@ export async function runReconcile(
       const recovered = await recoverInterruptedApply(context);
       if (recovered) return recovered;
     }
-    return await reconcileLocked(context, request);
+    return await reconcileLocked(context, request, host);
   } catch (error) {
     const failure = error instanceof StepFailure ? error : new StepFailure('lock', error);
+    if (host.touched) {
+      // Every step after the host changed handles its own failures; reaching this is a bug, reported loudly.
+      log.log('error', 'reconcile failed after changing the host', {
+        step: failure.step,
+        reason: failure.message,
+      });
+      return {
+        kind: 'rollbackFailed',
+        failedDeploymentHash: undefined,
+        step: failure.step,
+        reason: failure.message,
+      };
+    }
     log.log('error', 'reconcile failed before changing anything', {
       step: failure.step,
       reason: failure.message,
     });
     return { kind: 'failed', step: failure.step, terminal: failure.terminal, reason: failure.message };
   } finally {
-    await lock?.release();
+    await lock?.release().catch((error: unknown) => {
+      log.log('warn', 'could not release the host lock', { reason: reasonOf(error) });
+    });
   }
 }
 
@@ -55,8 +83,10 @@ async function recoverInterruptedApply(context: ReconcileContext): Promise<Recon
     interrupted: running?.deploymentHash,
     previous: previous.kind === 'snapshot' ? previous.deploymentHash : 'nothing',
   });
-  const name = running ? (await store.readMetadata(running)).deploymentName : undefined;
-  const target = await step('recover', () => targetOfPrevious(context, previous, name ?? ''));
+  const name = running
+    ? await step('recover', async () => (await store.readMetadata(running)).deploymentName)
+    : '';
+  const target = await step('recover', () => targetOfPrevious(context, previous, name));
   const result = await rollBack(context, target.deploymentName);
   if (result.ok) return undefined;
   log.log('error', 'recovery failed: the host needs attention', { reason: result.reason });
@@ -71,6 +101,7 @@ async function recoverInterruptedApply(context: ReconcileContext): Promise<Recon
 async function reconcileLocked(
   context: ReconcileContext,
   request: ReconcileRequest,
+  host: HostChanges,
 ): Promise<ReconcileOutcome> {
   const { source, store, quarantine, log } = context;
   const gitRevision = request.revision ?? (await step('resolve', () => source.defaultBranchHead())).sha;
@@ -79,41 +110,61 @@ async function reconcileLocked(
     const prepared = await prepareRevision(context, gitRevision, stagingDir);
     const hash = prepared.hashes.deploymentHash;
 
-    const failedBefore = request.trigger === 'poll' ? await quarantine.get(hash) : undefined;
-    if (failedBefore) {
-      log.log('info', 'desired deployment failed before; keeping the running one', { deployment_hash: hash });
-      await repairRunning(context);
-      return { kind: 'quarantined', deploymentHash: hash, gitRevision, reason: failedBefore.reason };
+    if (!request.dryRun && !RETRIES_QUARANTINED.has(request.trigger)) {
+      const failedBefore = await step('quarantine', () => quarantine.get(hash));
+      if (failedBefore) {
+        log.log('info', 'desired deployment failed before; keeping the running one', {
+          deployment_hash: hash,
+          trigger: request.trigger,
+        });
+        return await keepRunning(context, host, {
+          deploymentHash: hash,
+          gitRevision,
+          reason: failedBefore.reason,
+        });
+      }
     }
 
     const target = targetOf(prepared.manifest, hash, `${store.layout.snapshotsDir}/${hash}`);
-    const plan = await step('plan', () => context.docker.plan(target));
+    const plan = await step('plan', () => planTarget(context, target));
     const summary = summarise(prepared, plan);
     if (request.dryRun) return { kind: 'planned', plan: summary };
 
     const running = await step('snapshot', () => store.running());
     if (plan.unchanged && running?.deploymentHash === hash) {
       log.log('info', 'host already converged', { deployment_hash: hash });
-      await quarantine.release(hash);
-      return { kind: 'converged', deploymentHash: hash, gitRevision, changed: false, plan: summary };
+      const warnings = await bookkeeping(context, [['quarantine', () => quarantine.release(hash)]]);
+      return {
+        kind: 'converged',
+        deploymentHash: hash,
+        gitRevision,
+        changed: false,
+        plan: summary,
+        ...withWarnings(warnings),
+      };
     }
     request.onTarget?.({ gitRevision, deploymentHash: hash });
-    return await applyRevision(context, prepared, summary);
+    return await applyRevision(context, host, prepared, summary);
   } finally {
-    await store.discardStaging(stagingDir);
+    await store.discardStaging(stagingDir).catch((error: unknown) => {
+      // prepare() empties staging at the next reconcile.
+      log.log('warn', 'could not remove the staging directory', { reason: reasonOf(error) });
+    });
   }
 }
 
 /** snapshot -> switch running-config -> apply -> verify -> confirm, or roll back. */
 async function applyRevision(
   context: ReconcileContext,
+  host: HostChanges,
   prepared: PreparedRevision,
   summary: ReturnType<typeof summarise>,
 ): Promise<ReconcileOutcome> {
-  const { store, quarantine, log, docker } = context;
+  const { store, quarantine, log } = context;
   const hash = prepared.hashes.deploymentHash;
   const snapshot = await commitSnapshot(context, prepared);
-  await step('snapshot', () => store.switchTo(hash));
+  await step('snapshot', () => switchRunningConfig(context, hash));
+  host.touched = true;
   const target = targetOf(prepared.manifest, hash, snapshot.dir);
   log.log('info', 'applying', {
     deployment_hash: hash,
@@ -122,18 +173,28 @@ async function applyRevision(
 
   let failure: { step: 'apply' | 'verify'; reason: string } | undefined;
   try {
-    // Plan again on the same observation rules: the first plan was made before the lock's wait.
-    await docker.apply(await docker.plan(target), target, log);
-    const verified = await docker.verify(target, log);
+    // Plan again right before applying: the summary's plan was observed before the snapshot was
+    // committed, and the host lock keeps other stow processes out, not people or restart policies.
+    await applyTarget(context, await planTarget(context, target), target);
+    const verified = await verifyTarget(context, target);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
   } catch (error) {
     failure = { step: 'apply', reason: reasonOf(error) };
   }
 
   if (!failure) {
-    await store.confirm();
-    await quarantine.release(hash);
-    const removed = await store.collectGarbage(context.keepSnapshots);
+    // Verified: nothing below may undo it. Failures here are reported beside the outcome.
+    let removed: string[] = [];
+    const warnings = await bookkeeping(context, [
+      ['confirm', () => store.confirm()],
+      ['quarantine', () => quarantine.release(hash)],
+      [
+        'confirm',
+        async () => {
+          removed = await store.collectGarbage(context.keepSnapshots);
+        },
+      ],
+    ]);
     log.log('info', 'converged', {
       deployment_hash: hash,
       git_revision: prepared.gitRevision,
@@ -145,6 +206,7 @@ async function applyRevision(
       gitRevision: prepared.gitRevision,
       changed: true,
       plan: summary,
+      ...withWarnings(warnings),
     };
   }
 
@@ -153,12 +215,20 @@ async function applyRevision(
     step: failure.step,
     reason: failure.reason,
   });
-  await quarantine.add({
-    deploymentHash: hash,
-    gitRevision: prepared.gitRevision,
-    reason: failure.reason,
-    at: new Date(context.clock.now()).toISOString(),
-  });
+  // Quarantine before rolling back, so that a crash during the rollback still keeps automatic runs off
+  // this hash; a failed write only costs one more automatic attempt and never skips the rollback.
+  const warnings = await bookkeeping(context, [
+    [
+      'quarantine',
+      () =>
+        quarantine.add({
+          deploymentHash: hash,
+          gitRevision: prepared.gitRevision,
+          reason: failure.reason,
+          at: new Date(context.clock.now()).toISOString(),
+        }),
+    ],
+  ]);
   const rollback = await rollBack(context, prepared.manifest.deployment.name);
   if (!rollback.ok) {
     log.log('error', 'rollback failed: the host needs attention', { reason: rollback.reason });
@@ -167,6 +237,7 @@ async function applyRevision(
       failedDeploymentHash: hash,
       step: failure.step,
       reason: `${failure.reason}; ${rollback.reason}`,
+      ...withWarnings(warnings),
     };
   }
   return {
@@ -177,15 +248,75 @@ async function applyRevision(
     reason: failure.reason,
     restoredDeploymentHash: rollback.restoredDeploymentHash,
     plan: summary,
+    ...withWarnings(warnings),
   };
 }
 
-/** The desired hash is quarantined: make sure the host still runs running-config (drift repair). */
-async function repairRunning(context: ReconcileContext): Promise<void> {
-  const running = await step('snapshot', () => context.store.running());
-  if (!running) return;
-  const target = await step('plan', () => targetOfPrevious(context, running, ''));
-  const result = await convergeTo(context, target);
-  if (!result.ok)
-    context.log.log('error', 'running deployment could not be repaired', { reason: result.reason });
+/**
+ * running-config -> the new snapshot. When the switch fails, running-config still names what runs
+ * (its rename is the last, atomic act); a running-config.previous it left is dropped so that the next
+ * reconcile does not take it for an interrupted apply.
+ */
+async function switchRunningConfig(context: ReconcileContext, hash: string): Promise<void> {
+  const { store } = context;
+  try {
+    await store.switchTo(hash);
+  } catch (error) {
+    const running = await store.running().catch(() => undefined);
+    if (running?.deploymentHash !== hash && (await store.previous().catch(() => undefined))) {
+      await store.confirm().catch(() => {});
+    }
+    throw error;
+  }
 }
+
+/**
+ * The desired hash is quarantined: keep the host on running-config, repairing drift (a stopped or
+ * removed container) with the same plan/apply/verify as a rollback.
+ */
+async function keepRunning(
+  context: ReconcileContext,
+  host: HostChanges,
+  quarantined: { deploymentHash: string; gitRevision: string; reason: string },
+): Promise<ReconcileOutcome> {
+  const skipped = { kind: 'quarantined', ...quarantined } as const;
+  const running = await step('repair', () => context.store.running());
+  if (!running) return { ...skipped, repaired: false };
+  const target = await step('repair', () => targetOfPrevious(context, running, ''));
+  const result = await convergeTo(context, target);
+  if (result.ok) return { ...skipped, repaired: result.changed };
+  if (result.step === 'plan')
+    throw new StepFailure('repair', new Error(`repairing the running deployment: ${result.reason}`));
+  host.touched = true;
+  context.log.log('error', 'running deployment could not be repaired: the host needs attention', {
+    step: result.step,
+    reason: result.reason,
+  });
+  return {
+    kind: 'repairFailed',
+    quarantinedDeploymentHash: quarantined.deploymentHash,
+    runningDeploymentHash: running.deploymentHash,
+    step: result.step,
+    reason: result.reason,
+  };
+}
+
+/** Runs bookkeeping steps in order; a failure is logged and returned as a warning, never thrown. */
+async function bookkeeping(
+  context: ReconcileContext,
+  steps: ReadonlyArray<readonly [ReconcileStep, () => Promise<unknown>]>,
+): Promise<OutcomeWarning[]> {
+  const warnings: OutcomeWarning[] = [];
+  for (const [name, run] of steps) {
+    try {
+      await run();
+    } catch (error) {
+      const warning = { step: name, reason: reasonOf(error) };
+      context.log.log('warn', 'bookkeeping failed; the outcome stands', { ...warning });
+      warnings.push(warning);
+    }
+  }
+  return warnings;
+}
+
+const withWarnings = (warnings: readonly OutcomeWarning[]) => (warnings.length > 0 ? { warnings } : {});

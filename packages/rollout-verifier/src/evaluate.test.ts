@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import type { Observation } from './observation.js';
-import { missingObservation, observationFromInspect } from './observation.js';
+import { missingObservation } from './observation.js';
 import { HASH, health, LABELS, running } from './test-support/observations.js';
 
 const expected = { deploymentName: 'shop', deploymentHash: HASH, containers: ['web'] };
@@ -76,47 +76,5 @@ describe('evaluate', () => {
 
   it('accepts a hash given with its v1: prefix', () => {
     expect(evaluate([running('web')], { ...expected, deploymentHash: `v1:${HASH}` }).valid).toBe(true);
-  });
-});
-
-describe('observationFromInspect', () => {
-  it('reads State.Status (not State.Running), top-level RestartCount, health and the last probe exit code', () => {
-    const observation = observationFromInspect({
-      Id: 'abc',
-      Name: '/web',
-      RestartCount: 2,
-      State: {
-        Status: 'restarting',
-        ExitCode: 3,
-        OOMKilled: false,
-        Health: {
-          Status: 'unhealthy',
-          FailingStreak: 4,
-          Log: [{ ExitCode: 0 }, { ExitCode: 1 }],
-        },
-      },
-      Config: { Labels: { a: 'b' } },
-    });
-    expect(observation).toStrictEqual({
-      name: 'web',
-      exists: true,
-      id: 'abc',
-      status: 'restarting',
-      exitCode: 3,
-      oomKilled: false,
-      restartCount: 2,
-      labels: { a: 'b' },
-      health: { status: 'unhealthy', failingStreak: 4, lastExitCode: 1 },
-    });
-  });
-
-  it('has no health without a healthcheck and tolerates null labels', () => {
-    const observation = observationFromInspect({
-      Id: 'abc',
-      Name: '/db',
-      State: { Status: 'running', Health: null },
-      Config: { Labels: null },
-    });
-    expect(observation).toMatchObject({ name: 'db', health: undefined, labels: {}, restartCount: 0 });
   });
 });

@@ -1,7 +1,5 @@
+import { hashLabelValue, LABEL_DEPLOYMENT, LABEL_HASH } from '@stow/docker-planner';
 import type { Observation } from './observation.js';
-
-export const LABEL_DEPLOYMENT = 'stow.deployment';
-export const LABEL_HASH = 'stow.hash';
 
 export interface ExpectedDeployment {
   readonly deploymentName: string;
@@ -48,9 +46,7 @@ function judge(
   firstId: string | undefined,
 ): ContainerVerdict {
   if (!observation?.exists) return invalid('missing');
-  const wantedHash = expected.deploymentHash.startsWith('v1:')
-    ? expected.deploymentHash
-    : `v1:${expected.deploymentHash}`;
+  const wantedHash = hashLabelValue(expected.deploymentHash);
   if (
     observation.labels[LABEL_DEPLOYMENT] !== expected.deploymentName ||
     observation.labels[LABEL_HASH] !== wantedHash
@@ -71,10 +67,10 @@ function judge(
     return { valid: true, reason: health ? 'healthy' : 'running', terminal: false };
   if (health.status === 'starting') return invalid('health starting');
   if (health.status === 'unhealthy') {
+    // Only the exit code: a probe's output may print env values.
+    const lastProbe = health.log.at(-1);
     return invalid(
-      health.lastExitCode === undefined
-        ? 'unhealthy'
-        : `unhealthy (last probe exit code ${health.lastExitCode})`,
+      lastProbe === undefined ? 'unhealthy' : `unhealthy (last probe exit code ${lastProbe.exitCode})`,
     );
   }
   return invalid(`health ${health.status}`);

@@ -1,10 +1,9 @@
-export type { DockerObserveOptions } from './docker-observe.js';
-export { createDockerObserve } from './docker-observe.js';
 export type { RolloutVerifierErrorCode } from './errors.js';
 export { RolloutVerifierError } from './errors.js';
 export type { ContainerVerdict, Evaluation, ExpectedDeployment } from './evaluate.js';
-export { evaluate, LABEL_DEPLOYMENT, LABEL_HASH } from './evaluate.js';
-export type { InspectLike, Observation } from './observation.js';
-export { missingObservation, observationFromInspect } from './observation.js';
+export { evaluate } from './evaluate.js';
+export type { Observation } from './observation.js';
+export { missingObservation, observationOf } from './observation.js';
+export { observeContainers } from './observe-engine.js';
 export type { Clock, VerifyOptions, VerifyOutcome, VerifyProgress } from './verify-rollout.js';
 export { systemClock, verifyRollout } from './verify-rollout.js';

@@ -14,7 +14,7 @@ import {
 } from '@stow/docker-planner';
 import type { ContainerSpec } from '@stow/manifest';
 import type { VerifyOutcome } from '@stow/rollout-verifier';
-import { createDockerObserve, verifyRollout } from '@stow/rollout-verifier';
+import { observeContainers, verifyRollout } from '@stow/rollout-verifier';
 import type { TestHost } from '@stow/test-host';
 
 export const TEST_LABEL = { 'stow.test': 'docker-e2e' };
@@ -89,7 +89,7 @@ export class E2eDeployment {
   verify(revision: Revision, stableMs: number, timeoutMs: number): Promise<VerifyOutcome> {
     const containers = Object.keys(revision.containers);
     return verifyRollout({
-      observe: createDockerObserve(this.host.docker, containers),
+      observe: observeContainers(this.engine, containers),
       stableMs,
       timeoutMs,
       pollMs: 500,

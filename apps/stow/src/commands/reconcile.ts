@@ -26,7 +26,9 @@ Options:
   -h, --help        show this help
 
 Exit codes: 0 converged (or planned); 1 the deployment failed and was rolled back;
-2 usage, config or input error, nothing changed; 3 the rollback failed: the host needs attention.
+2 usage, config or input error, nothing changed; 3 the rollback (or a repair of the running
+deployment) failed: the host needs attention. Bookkeeping that failed after the outcome was decided
+(quarantine, confirm, snapshot cleanup) is printed as a warning and does not change the exit code.
 `,
   async run(args, io) {
     const { values, positionals } = parseFlags(args, {
@@ -86,7 +88,9 @@ function report(outcome: ReconcileOutcome, planJson: boolean, io: CommandIo): vo
       case 'converged':
         return `converged ${outcome.plan.deployment} v1:${outcome.deploymentHash} at ${outcome.gitRevision}${outcome.changed ? `: ${counts}` : ' (already running)'}`;
       case 'quarantined':
-        return `kept the running deployment: v1:${outcome.deploymentHash} failed before (${outcome.reason})`;
+        return `kept the running deployment${outcome.repaired ? ' (repaired)' : ''}: v1:${outcome.deploymentHash} failed before (${outcome.reason})`;
+      case 'repairFailed':
+        return `REPAIR FAILED at ${outcome.step}: the running deployment v1:${outcome.runningDeploymentHash} did not come back (${outcome.reason}); the host needs attention`;
       case 'rolledBack':
         return `deployment v1:${outcome.failedDeploymentHash} failed at ${outcome.step}: ${outcome.reason}; rolled back to ${outcome.restoredDeploymentHash ? `v1:${outcome.restoredDeploymentHash}` : 'nothing (first deploy removed)'}`;
       case 'failed':
@@ -102,4 +106,7 @@ function report(outcome: ReconcileOutcome, planJson: boolean, io: CommandIo): vo
         : io.stdout
       : io.stderr;
   stream.write(`${line}\n`);
+  for (const warning of 'warnings' in outcome ? (outcome.warnings ?? []) : []) {
+    io.stderr.write(`warning: ${warning.step}: ${warning.reason}\n`);
+  }
 }

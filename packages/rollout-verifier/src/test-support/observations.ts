@@ -14,13 +14,20 @@ export function running(name: string, extra: Partial<Existing> = {}): Observatio
     status: 'running',
     exitCode: 0,
     oomKilled: false,
+    startedAt: '2026-04-28T10:00:00Z',
     restartCount: 0,
     labels: LABELS,
+    stopTimeoutSeconds: undefined,
     health: undefined,
     ...extra,
   };
 }
 
+/** A health state whose newest probe exited with `lastExitCode` (no probe yet when undefined). */
 export function health(status: string, lastExitCode?: number): Existing['health'] {
-  return { status, failingStreak: status === 'unhealthy' ? 3 : 0, lastExitCode };
+  const log =
+    lastExitCode === undefined
+      ? []
+      : [{ exitCode: lastExitCode, output: 'x', start: undefined, end: undefined }];
+  return { status, failingStreak: status === 'unhealthy' ? 3 : 0, log };
 }
