@@ -28,8 +28,8 @@ export interface DaemonBackend {
   resolveCommit(sha: string): Promise<string | undefined>;
   isOnDefaultBranch(sha: string): Promise<boolean>;
   running(): Promise<RunningDeployment | undefined>;
-  /** Deployment hashes whose last attempt failed, as the reconciler remembers them across restarts. */
-  failedDeployments?(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
+  /** Deployment hashes whose last attempt failed: the reconciler's quarantine on disk. */
+  failedDeployments(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
 }
 
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
