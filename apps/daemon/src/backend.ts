@@ -1,9 +1,9 @@
 import {
+  createDeploymentResolver,
   type ReconcileContext,
   type ReconcileLog,
   type ReconcileOutcome,
   type ReconcileRequest,
-  resolveDeployment,
   runReconcile,
 } from '@stow/reconciler';
 
@@ -35,11 +35,13 @@ export interface DaemonBackend {
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
 export function backendFromContext(context: ReconcileContext): DaemonBackend {
   const { source, store } = context;
+  // Most commits asked about differ from a resolved one only in stow.yaml: resolved without an archive.
+  const deployments = createDeploymentResolver(context);
   return {
     reconcile: (request, log) => runReconcile({ ...context, log }, request),
     async resolveDeployment(sha) {
-      const prepared = await resolveDeployment(context, sha);
-      return { deploymentHash: prepared.hashes.deploymentHash };
+      const resolved = await deployments.resolve(sha);
+      return { deploymentHash: resolved.hashes.deploymentHash };
     },
     defaultBranchHead: () => source.defaultBranchHead(),
     async resolveCommit(sha) {
