@@ -40,6 +40,8 @@ export async function daemonApp(app: ZodApp, deps: AppOptions): Promise<void> {
     const message =
       statusCode < 500 ? error.message : (GENERIC[statusCode] ?? 'internal error; see the daemon log');
     if (statusCode === 401) reply.header('www-authenticate', 'Bearer realm="stow"');
+    if (error instanceof DaemonError && error.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(error.retryAfterSeconds));
     return reply.code(statusCode).send({ error: logger.redact(message), code });
   });
 

@@ -1,9 +1,9 @@
 import {
+  createDeploymentResolver,
   type ReconcileContext,
   type ReconcileLog,
   type ReconcileOutcome,
   type ReconcileRequest,
-  resolveDeployment,
   runReconcile,
 } from '@stow/reconciler';
 
@@ -28,18 +28,20 @@ export interface DaemonBackend {
   resolveCommit(sha: string): Promise<string | undefined>;
   isOnDefaultBranch(sha: string): Promise<boolean>;
   running(): Promise<RunningDeployment | undefined>;
-  /** Deployment hashes whose last attempt failed, as the reconciler remembers them across restarts. */
-  failedDeployments?(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
+  /** Deployment hashes whose last attempt failed: the reconciler's quarantine on disk. */
+  failedDeployments(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
 }
 
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
 export function backendFromContext(context: ReconcileContext): DaemonBackend {
   const { source, store } = context;
+  // Most commits asked about differ from a resolved one only in stow.yaml: resolved without an archive.
+  const deployments = createDeploymentResolver(context);
   return {
     reconcile: (request, log) => runReconcile({ ...context, log }, request),
     async resolveDeployment(sha) {
-      const prepared = await resolveDeployment(context, sha);
-      return { deploymentHash: prepared.hashes.deploymentHash };
+      const resolved = await deployments.resolve(sha);
+      return { deploymentHash: resolved.hashes.deploymentHash };
     },
     defaultBranchHead: () => source.defaultBranchHead(),
     async resolveCommit(sha) {

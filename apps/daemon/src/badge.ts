@@ -3,13 +3,14 @@ import { escapeHtml } from './html-escape.js';
 import type { ConvergenceState } from './status-of.js';
 
 /** Badge colours (shields.io names): running green, reconciling blue, queued yellow, different grey,
- * error red, unknown lightgrey. */
+ * error red, pending and unknown lightgrey. */
 export const BADGE_COLOURS: Record<ConvergenceState | 'invalid', string> = {
   running: '#4c1',
   reconciling: '#007ec6',
   queued: '#dfb317',
   different: '#8a8a8a',
   error: '#e05d44',
+  pending: '#9f9f9f',
   unknown: '#bbb',
   invalid: '#bbb',
 };

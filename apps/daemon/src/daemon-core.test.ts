@@ -155,20 +155,50 @@ describe('the reconcile queue', () => {
   });
 });
 
-describe('failures remembered across a restart', () => {
-  it('a commit whose deployment failed before the restart still reads error, with its reason', async () => {
+describe('one memory of failure: the quarantine on disk', () => {
+  it('a deployment that failed under `stow reconcile` reads error in the running daemon, with its reason', async () => {
     const backend = repository();
     backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
-    const restarted = Object.assign(backend, {
-      failedDeployments: async () => [{ deploymentHash: hash('c'), reason: 'web: unhealthy' }],
-    });
-    const core = new DaemonCore({ backend: restarted, logger: silentLogger });
+    const core = new DaemonCore({ backend, logger: silentLogger, runningTtlMs: 0 });
     expect((await core.status(NEWER)).state).toBe('different');
-    await core.loadRememberedFailures();
+    // `stow reconcile` (another process) rolls NEWER's deployment back: it quarantines it on disk.
+    backend.quarantine.set(hash('c'), 'web: unhealthy');
     expect(await core.status(NEWER)).toMatchObject({
       state: 'error',
       error: expect.stringContaining('web: unhealthy'),
     });
     expect((await core.status(OLD)).state).toBe('running');
+    // Released on disk (a later success of `stow reconcile`): the daemon follows, no restart.
+    backend.quarantine.delete(hash('c'));
+    expect((await core.status(NEWER)).state).toBe('different');
+  });
+
+  it("a failure read at start still reads error, and the daemon's own success clears it", async () => {
+    const backend = repository();
+    backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
+    backend.quarantine.set(hash('c'), 'web: unhealthy');
+    backend.head = NEWER;
+    const core = new DaemonCore({ backend, logger: silentLogger, runningTtlMs: 0 });
+    await core.loadRememberedFailures();
+    expect((await core.status(NEWER)).state).toBe('error');
+    await core.requestReconcile('trigger');
+    await core.idle();
+    expect(backend.quarantine.size).toBe(0);
+    expect((await core.status(NEWER)).state).toBe('running');
+  });
+
+  it('a rollback in the daemon reads error through the quarantine, not a copy of its own', async () => {
+    const backend = repository();
+    backend.runningDeployment = { deploymentHash: hash('a'), gitRevision: OLD, deploymentName: 'web' };
+    backend.failing.set(hash('c'), 'web: unhealthy');
+    backend.head = NEWER;
+    const core = new DaemonCore({ backend, logger: silentLogger, runningTtlMs: 60_000 });
+    expect((await core.status(NEWER)).state).toBe('different'); // the quarantine read is now cached
+    await core.requestReconcile('trigger');
+    await core.idle();
+    expect((await core.status(NEWER)).state).toBe('error'); // a finished run reads it again at once
+    backend.quarantine.clear(); // released by `stow reconcile` elsewhere
+    const fresh = new DaemonCore({ backend, logger: silentLogger, runningTtlMs: 0 });
+    expect((await fresh.status(NEWER)).state).toBe('different');
   });
 });

@@ -1,10 +1,19 @@
 import { newReconcileId, type ReconcileOutcome, type ReconcileTrigger } from '@stow/reconciler';
 import type { DaemonBackend, RunningDeployment } from './backend.js';
+import { type ClientRateLimit, clientRateLimit } from './client-rate-limit.js';
+import {
+  type Admit,
+  CommitResolver,
+  type CommitResolverOptions,
+  isGitlabRateLimited,
+} from './commit-resolver.js';
 import { decideEnqueue, type EnqueueDecision, strongerTrigger } from './enqueue-decision.js';
 import { DaemonError } from './errors.js';
 import type { DaemonLogger } from './logger.js';
-import { memoCache } from './memo-cache.js';
 import { type ConvergenceState, statusOf } from './status-of.js';
+
+/** Retry-After of a `pending` answer: when asking again is likely to find the commit resolved. */
+export const PENDING_RETRY_AFTER_SECONDS = 2;
 
 /** One reconcile run as the API reports it. */
 export interface ReconcileRecord {
@@ -56,26 +65,41 @@ export interface DaemonCoreOptions {
   readonly cacheEntries?: number;
   /** How long a failed resolution is remembered before it is tried again (default 60 s). */
   readonly failureTtlMs?: number;
-  /** How long the running deployment read from disk is reused (default 1 s). */
+  /** How long the running deployment and the quarantine read from disk are reused (default 1 s). */
   readonly runningTtlMs?: number;
+  /** Bounds of commit resolution (concurrency 2, queue 8, unknown commits remembered 30 s). */
+  readonly resolution?: Omit<CommitResolverOptions, 'backend' | 'now' | 'cacheEntries' | 'failureTtlMs'>;
+  /**
+   * How long a status waits for its answer before it says `pending` and lets the resolution go on
+   * in the background (default 800 ms: /status and the badge answer within a second).
+   */
+  readonly answerWithinMs?: number;
+  /** Per client: new commits it may make the daemon look up or resolve (default 60 a minute, 20 at once). */
+  readonly clientLimit?: { readonly perMinute: number; readonly burst: number };
 }
 
-const FAILED_REMEMBERED = 50;
+/** Who asks for a status: the rate limit applies per client (its IP address). */
+export interface StatusOptions {
+  readonly client?: string;
+}
 
 /**
- * The daemon without HTTP: a coalescing reconcile queue (one runs, at most one waits), the commit ->
- * deployment hash cache, the map of failed deployment hashes, and the status of a commit.
+ * The daemon without HTTP: a coalescing reconcile queue (one runs, at most one waits), bounded
+ * commit resolution (CommitResolver), and the status of a commit. What failed is read from the
+ * reconciler's quarantine on disk: one memory of failure, shared with `stow reconcile`.
  */
 export class DaemonCore {
   readonly #backend: DaemonBackend;
   readonly #logger: DaemonLogger;
   readonly #observer: CoreObserver;
   readonly #now: () => number;
-  readonly #commits = memoCache<string>({ maxEntries: 10_000, failureTtlMs: 5_000 });
-  readonly #deployments;
-  readonly #failed = new Map<string, string>();
+  readonly #resolver: CommitResolver;
+  readonly #clients: ClientRateLimit;
+  readonly #answerWithinMs: number;
   readonly #runningTtlMs: number;
   #runningRead: { at: number; value: Promise<RunningDeployment | undefined> } | undefined;
+  #failuresRead: { at: number; value: Promise<ReadonlyMap<string, string>> } | undefined;
+  readonly #requests = new Set<Promise<unknown>>();
   #current: ReconcileRecord | undefined;
   #currentDone: Promise<void> | undefined;
   #pending: { trigger: ReconcileTrigger; gitRevision: string | undefined } | undefined;
@@ -90,21 +114,28 @@ export class DaemonCore {
     this.#observer = options.observer ?? {};
     this.#now = options.now ?? Date.now;
     this.#runningTtlMs = options.runningTtlMs ?? 1_000;
-    this.#deployments = memoCache<string>({
-      maxEntries: options.cacheEntries ?? 1_000,
-      failureTtlMs: options.failureTtlMs ?? 60_000,
+    this.#answerWithinMs = options.answerWithinMs ?? 800;
+    this.#resolver = new CommitResolver({
+      ...options.resolution,
+      backend: this.#backend,
       now: this.#now,
+      ...(options.cacheEntries === undefined ? {} : { cacheEntries: options.cacheEntries }),
+      ...(options.failureTtlMs === undefined ? {} : { failureTtlMs: options.failureTtlMs }),
     });
+    this.#clients = clientRateLimit({ perMinute: 60, burst: 20, ...options.clientLimit, now: this.#now });
+  }
+
+  /** Resolutions running and waiting (tests, metrics). */
+  get resolutionLoad(): { readonly running: number; readonly waiting: number } {
+    return this.#resolver.load;
   }
 
   /**
-   * Remembers the failures the reconciler kept across a restart (its quarantine), so that a commit
-   * whose deployment failed still reads `error` after the daemon restarts, not `different`.
+   * Reads the quarantine once at start (failures are read from it, briefly cached, on every status;
+   * nothing is copied into memory that `stow reconcile` could make stale).
    */
   async loadRememberedFailures(): Promise<void> {
-    const failures = (await this.#backend.failedDeployments?.().catch(() => undefined)) ?? [];
-    for (const failure of failures)
-      this.#remember(failure.deploymentHash, this.#logger.redact(failure.reason));
+    await this.#failures();
   }
 
   /** Reconciles in progress plus waiting (0, 1 or 2). */
@@ -117,7 +148,14 @@ export class DaemonCore {
   }
 
   /** Asks for a reconcile to the newest default-branch commit; returns what the queue did with it. */
-  async requestReconcile(trigger: ReconcileTrigger): Promise<EnqueueDecision | 'stopping'> {
+  requestReconcile(trigger: ReconcileTrigger): Promise<EnqueueDecision | 'stopping'> {
+    const request = this.#requestReconcile(trigger);
+    this.#requests.add(request);
+    void request.finally(() => this.#requests.delete(request)).catch(() => undefined);
+    return request;
+  }
+
+  async #requestReconcile(trigger: ReconcileTrigger): Promise<EnqueueDecision | 'stopping'> {
     if (this.#stopping) return 'stopping';
     // The head decides whether the run in progress already covers this request, and lets a new run
     // report its target at once; a poll needs neither.
@@ -165,14 +203,17 @@ export class DaemonCore {
     return result;
   }
 
-  /** Resolves once nothing runs or waits (tests, benchmarks). */
+  /** Resolves once nothing runs, waits or is being asked for (tests, benchmarks). */
   async idle(): Promise<void> {
-    while (this.#currentDone) await this.#currentDone;
+    while (this.#currentDone || this.#requests.size > 0) {
+      await Promise.allSettled([...this.#requests]);
+      if (this.#currentDone) await this.#currentDone;
+    }
   }
 
   /** The full sha of a commit that may be deployed: known (else 404) and on the default branch (else 422). */
   async deployableCommit(sha: string): Promise<string> {
-    const full = await this.#knownCommit(sha);
+    const full = await this.#source(() => this.#resolver.fullSha(sha));
     const merged = await this.#source(() => this.#backend.isOnDefaultBranch(full));
     if (!merged) {
       throw new DaemonError(
@@ -183,46 +224,57 @@ export class DaemonCore {
     return full;
   }
 
-  /** The status of a commit, or of the default branch head when `sha` is undefined. */
-  async status(sha: string | undefined): Promise<StatusReport> {
-    const runningFacts = async () => {
-      const running = await this.running().catch(() => undefined);
-      return {
-        running,
-        base: {
-          running_deployment_hash: running?.deploymentHash ?? null,
-          running_git_revision: running?.gitRevision ?? null,
-          reconcile: this.reconcileReport(),
-        },
-      };
-    };
+  /**
+   * The status of a commit, or of the default branch head when `sha` is undefined, within
+   * `answerWithinMs`: a commit whose resolution takes longer reads `pending` while it goes on in the
+   * background. Throws UNKNOWN_COMMIT, BUSY (resolution at its bound) and RATE_LIMITED (this client
+   * asked for too many new commits).
+   */
+  async status(sha: string | undefined, options: StatusOptions = {}): Promise<StatusReport> {
+    const answer = this.#statusNow(sha, this.#admit(options.client));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#answerWithinMs);
+    });
+    try {
+      const first = await Promise.race([answer, late]);
+      if (first !== 'late') return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    answer.catch(() => undefined); // it goes on in the background; its result lands in the caches
+    return this.#pendingReport(sha === undefined ? undefined : (this.#resolver.knownFullSha(sha) ?? sha));
+  }
+
+  async #statusNow(sha: string | undefined, admit: Admit): Promise<StatusReport> {
     let commit: string;
     if (sha === undefined) {
       try {
         commit = (await this.#backend.defaultBranchHead()).sha;
       } catch (error) {
         return {
+          ...(await this.#hostFacts()),
           head_hash: null,
           state: 'error',
           expected_deployment_hash: null,
-          ...(await runningFacts()).base,
           error: `cannot read the default branch head: ${this.#reason(error)}`,
         };
       }
     } else {
-      commit = await this.#knownCommit(sha);
+      commit = await this.#source(() => this.#resolver.fullSha(sha, admit));
     }
     let expected: string;
     try {
-      expected = await this.#deployments.get(commit, async () => {
-        return (await this.#backend.resolveDeployment(commit)).deploymentHash;
-      });
+      expected = await this.#resolver.deploymentHash(commit, admit);
     } catch (error) {
+      if (error instanceof DaemonError) throw error;
+      // GitLab's archive limit: the commit waits for its turn; that is not a failure of the commit.
+      if (isGitlabRateLimited(error)) return this.#pendingReport(commit);
       return {
+        ...(await this.#hostFacts()),
         head_hash: commit,
         state: 'error',
         expected_deployment_hash: null,
-        ...(await runningFacts()).base,
         error: `cannot resolve the deployment of ${commit}: ${this.#reason(error)}`,
       };
     }
@@ -232,25 +284,79 @@ export class DaemonCore {
     const applying = current?.applying ?? false;
     const currentTarget =
       current?.targetDeploymentHash ??
-      (current?.targetGitRevision ? this.#deployments.peek(current.targetGitRevision) : undefined);
+      (current?.targetGitRevision
+        ? this.#resolver.knownDeploymentHash(current.targetGitRevision)
+        : undefined);
     const pendingTarget = this.#pending?.gitRevision
-      ? this.#deployments.peek(this.#pending.gitRevision)
+      ? this.#resolver.knownDeploymentHash(this.#pending.gitRevision)
       : undefined;
-    const { running, base } = await runningFacts();
+    const [facts, failed] = await Promise.all([this.#hostFacts(), this.#failures()]);
     const verdict = statusOf({
       expected,
       inProgress: current && currentTarget ? { deploymentHash: currentTarget, applying } : undefined,
       pending: pendingTarget,
-      running: running?.deploymentHash,
-      failed: this.#failed,
+      running: facts.running_deployment_hash ?? undefined,
+      failed,
     });
     return {
+      ...facts,
       head_hash: commit,
       state: verdict.state,
       expected_deployment_hash: expected,
-      ...base,
       ...(verdict.error === undefined ? {} : { error: verdict.error }),
     };
+  }
+
+  /** A commit whose deployment is not known yet: its resolution runs (or waits its turn). */
+  async #pendingReport(commit: string | undefined): Promise<StatusReport> {
+    return {
+      ...(await this.#hostFacts()),
+      head_hash: commit ?? null,
+      state: 'pending',
+      expected_deployment_hash: null,
+    };
+  }
+
+  /** What runs and the last reconcile: the part of every report that needs no commit. */
+  async #hostFacts() {
+    const running = await this.running().catch(() => undefined);
+    return {
+      running_deployment_hash: running?.deploymentHash ?? null,
+      running_git_revision: running?.gitRevision ?? null,
+      reconcile: this.reconcileReport(),
+    };
+  }
+
+  /** The per-client limit on new work: RATE_LIMITED with Retry-After when the client's bucket is empty. */
+  #admit(client: string | undefined): Admit {
+    let admitted = false; // one request takes one token, whether it costs a lookup, a resolution or both
+    return () => {
+      if (client === undefined || admitted) return;
+      const waitSeconds = this.#clients.take(client);
+      if (waitSeconds > 0) {
+        throw new DaemonError(
+          'RATE_LIMITED',
+          `too many commits not resolved yet were asked for from ${client}; ask again in ${waitSeconds} s`,
+          { retryAfterSeconds: waitSeconds },
+        );
+      }
+      admitted = true;
+    };
+  }
+
+  /** Deployment hashes whose last attempt failed, from the quarantine, read at most once per `runningTtlMs`. */
+  #failures(): Promise<ReadonlyMap<string, string>> {
+    const now = this.#now();
+    if (!this.#failuresRead || now - this.#failuresRead.at >= this.#runningTtlMs) {
+      const value = this.#backend
+        .failedDeployments()
+        .then((list) => new Map(list.map((f) => [f.deploymentHash, this.#logger.redact(f.reason)] as const)));
+      value.catch(() => {
+        this.#failuresRead = undefined;
+      });
+      this.#failuresRead = { at: now, value: value.catch(() => new Map<string, string>()) };
+    }
+    return this.#failuresRead.value;
   }
 
   /** What the host runs, read from the snapshot store at most once per `runningTtlMs`. */
@@ -325,53 +431,31 @@ export class DaemonCore {
     record.finishedAt = this.#now();
     record.outcome = outcome.kind;
     if ('reason' in outcome) record.reason = this.#logger.redact(outcome.reason);
+    // What runs and what failed changed on disk (the reconciler keeps the quarantine): read them again.
     this.#runningRead = undefined;
+    this.#failuresRead = undefined;
     switch (outcome.kind) {
       case 'converged':
         record.targetDeploymentHash = outcome.deploymentHash;
-        this.#failed.delete(outcome.deploymentHash);
+        this.#resolver.remember(outcome.gitRevision, outcome.deploymentHash);
         this.#lastSuccessAt = record.finishedAt;
         break;
       case 'rolledBack':
-      case 'quarantined': {
-        const hash = outcome.kind === 'rolledBack' ? outcome.failedDeploymentHash : outcome.deploymentHash;
-        record.targetDeploymentHash = hash;
-        this.#remember(hash, this.#logger.redact(outcome.reason));
+        record.targetDeploymentHash = outcome.failedDeploymentHash;
+        this.#resolver.remember(outcome.gitRevision, outcome.failedDeploymentHash);
         break;
-      }
+      case 'quarantined':
+        record.targetDeploymentHash = outcome.deploymentHash;
+        this.#resolver.remember(outcome.gitRevision, outcome.deploymentHash);
+        break;
       case 'rollbackFailed':
-        if (outcome.failedDeploymentHash) {
-          record.targetDeploymentHash = outcome.failedDeploymentHash;
-          this.#remember(outcome.failedDeploymentHash, this.#logger.redact(outcome.reason));
-        }
+        if (outcome.failedDeploymentHash) record.targetDeploymentHash = outcome.failedDeploymentHash;
         break;
       default:
         break;
     }
     this.#last = record;
     this.#observer.reconcileFinished?.(record, outcome);
-  }
-
-  #remember(hash: string, reason: string): void {
-    this.#failed.delete(hash);
-    this.#failed.set(hash, reason);
-    while (this.#failed.size > FAILED_REMEMBERED) {
-      const oldest = this.#failed.keys().next().value;
-      if (oldest === undefined) break;
-      this.#failed.delete(oldest);
-    }
-  }
-
-  async #knownCommit(sha: string): Promise<string> {
-    // Positive and negative answers are memoised: commits are immutable; a 404 is retried after 5 s.
-    return this.#source(() =>
-      this.#commits.get(sha, async () => {
-        const resolved = await this.#backend.resolveCommit(sha);
-        if (resolved === undefined)
-          throw new DaemonError('UNKNOWN_COMMIT', `head_hash ${sha} is not a known commit`);
-        return resolved;
-      }),
-    );
   }
 
   /** Calls the desired-state source; failures other than DaemonError become SOURCE_UNAVAILABLE (503). */

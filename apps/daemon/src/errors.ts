@@ -13,7 +13,11 @@ export type DaemonErrorCode =
   /** daemon.yaml has no tlsCrt/tlsKey, or they cannot be read (the daemon refuses to start). */
   | 'TLS'
   /** The desired-state source could not be reached (503). */
-  | 'SOURCE_UNAVAILABLE';
+  | 'SOURCE_UNAVAILABLE'
+  /** Commit resolution is at its bound (running and queued): try again later (503, Retry-After). */
+  | 'BUSY'
+  /** This client asked for too many commits not resolved yet (429, Retry-After). */
+  | 'RATE_LIMITED';
 
 const STATUS_OF: Record<DaemonErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -23,6 +27,8 @@ const STATUS_OF: Record<DaemonErrorCode, number> = {
   LOCKDOWN: 500,
   TLS: 500,
   SOURCE_UNAVAILABLE: 503,
+  BUSY: 503,
+  RATE_LIMITED: 429,
 };
 
 /** The one error class of @stow/daemon. Messages name what is wrong and where, never a secret. */
@@ -33,10 +39,18 @@ export class DaemonError extends Error {
   /** Offending paths (lockdown) or parameters. */
   readonly paths: readonly string[];
 
-  constructor(code: DaemonErrorCode, message: string, options: { cause?: unknown; paths?: string[] } = {}) {
+  /** Seconds the client should wait before asking again (BUSY, RATE_LIMITED): the Retry-After header. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    code: DaemonErrorCode,
+    message: string,
+    options: { cause?: unknown; paths?: string[]; retryAfterSeconds?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.statusCode = STATUS_OF[code];
     this.paths = options.paths ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -7,6 +7,10 @@ export interface MemoCache<T> {
   get(key: string, compute: () => Promise<T>): Promise<T>;
   /** The settled value, if any, without computing it. */
   peek(key: string): T | undefined;
+  /** Whether `get(key)` would answer without computing (a value, one in flight, or a fresh failure). */
+  has(key: string): boolean;
+  /** Stores a value learnt elsewhere (commits are immutable: a value never goes stale). */
+  set(key: string, value: T): void;
   readonly size: number;
 }
 
@@ -17,9 +21,12 @@ type Entry<T> =
 
 export function memoCache<T>(options: {
   maxEntries: number;
-  failureTtlMs: number;
+  /** How long a failure is remembered; a function lets some failures (a 404) live longer than others. */
+  failureTtlMs: number | ((error: unknown) => number);
   now?: () => number;
 }): MemoCache<T> {
+  const ttlOf = (error: unknown) =>
+    typeof options.failureTtlMs === 'function' ? options.failureTtlMs(error) : options.failureTtlMs;
   const entries = new Map<string, Entry<T>>();
   const now = options.now ?? Date.now;
   const touch = (key: string, entry: Entry<T>) => {
@@ -39,6 +46,13 @@ export function memoCache<T>(options: {
       const entry = entries.get(key);
       return entry?.kind === 'value' ? entry.value : undefined;
     },
+    has(key) {
+      const entry = entries.get(key);
+      return entry !== undefined && (entry.kind !== 'failure' || entry.until > now());
+    },
+    set(key, value) {
+      touch(key, { kind: 'value', value });
+    },
     get(key, compute) {
       const entry = entries.get(key);
       if (entry?.kind === 'value') {
@@ -54,7 +68,7 @@ export function memoCache<T>(options: {
         },
         (error: unknown) => {
           if (entries.get(key)?.kind === 'pending')
-            touch(key, { kind: 'failure', error, until: now() + options.failureTtlMs });
+            touch(key, { kind: 'failure', error, until: now() + ttlOf(error) });
           throw error;
         },
       );

@@ -1,5 +1,15 @@
-/** The convergence state of a commit on this host (SPEC section 10). */
-export type ConvergenceState = 'running' | 'reconciling' | 'queued' | 'different' | 'error' | 'unknown';
+/**
+ * The convergence state of a commit on this host (SPEC section 10), plus `pending`: the daemon has
+ * not resolved the commit's deployment yet (its resolution runs, or waits for its turn).
+ */
+export type ConvergenceState =
+  | 'running'
+  | 'reconciling'
+  | 'queued'
+  | 'different'
+  | 'error'
+  | 'pending'
+  | 'unknown';
 
 export const CONVERGENCE_STATES: readonly ConvergenceState[] = [
   'running',
@@ -7,6 +17,7 @@ export const CONVERGENCE_STATES: readonly ConvergenceState[] = [
   'queued',
   'different',
   'error',
+  'pending',
   'unknown',
 ];
 
@@ -25,7 +36,7 @@ export interface StatusFacts {
 }
 
 export interface CommitStatus {
-  readonly state: Exclude<ConvergenceState, 'unknown'>;
+  readonly state: Exclude<ConvergenceState, 'unknown' | 'pending'>;
   /** Why the last attempt at this deployment failed (state `error`). */
   readonly error?: string;
 }

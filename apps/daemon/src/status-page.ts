@@ -8,8 +8,12 @@ const MEANING: Record<StatusReport['state'], string> = {
   queued: 'The deployment of this commit is queued behind another reconcile.',
   different: 'The host runs a deployment from another commit.',
   error: 'The last attempt at the deployment of this commit failed.',
+  pending: 'The daemon is still working out the deployment of this commit; this page refreshes itself.',
   unknown: 'The deployment repository has no such commit.',
 };
+
+/** Seconds after which a `pending` page reloads itself. */
+export const PAGE_REFRESH_SECONDS = 3;
 
 /** The status as a readable page (the MR badge links here). Every value is escaped. */
 export function renderStatusPage(report: StatusReport): string {
@@ -39,7 +43,7 @@ export function renderStatusPage(report: StatusReport): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+${report.state === 'pending' ? `<meta http-equiv="refresh" content="${PAGE_REFRESH_SECONDS}">\n` : ''}<title>${escapeHtml(title)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; padding: 0 1rem; color: #222; }
 .state { display: inline-block; padding: .2rem .7rem; border-radius: .3rem; color: #fff; font-weight: 600; background: ${BADGE_COLOURS[report.state]}; }

@@ -7,6 +7,7 @@ export type { FakeGitlab } from './server.js';
 export { createFakeGitlab } from './server.js';
 export type { MergeRequestRecord } from './state.js';
 export type {
+  ArchiveLimit,
   FakeGitlabOptions,
   FakeToken,
   FakeUser,
@@ -16,3 +17,12 @@ export type {
   SeedFiles,
   TokenScope,
 } from './types.js';
+export type { HookProject, WebhookRequest } from './webhooks.js';
+export {
+  branchDeletionHook,
+  mergeRequestHook,
+  pushHook,
+  sendWebhook,
+  tagPushHook,
+  ZERO_SHA,
+} from './webhooks.js';

@@ -59,6 +59,11 @@ export async function projectShow(ctx: Ctx): Promise<void> {
 
 export async function archive(ctx: Ctx): Promise<void> {
   const { state, req, res, url } = ctx;
+  // The archive limit is checked first (check_archive_rate_limit! in lib/api/repositories.rb).
+  if (state.archiveLimited(ctx.user.username)) {
+    // render_api_error!(..., 429): JSON, and no Retry-After header.
+    throw new ApiError(429, { error: 'This archive has been requested too many times. Try again later.' });
+  }
   const format = ARCHIVE_FORMATS[(ctx.params.archive ?? 'archive').slice('archive'.length)];
   // Workhorse's hotlinking guard.
   const fetchMode = String(req.headers['sec-fetch-mode'] ?? '').toLowerCase();
@@ -77,7 +82,18 @@ export async function archive(ctx: Ctx): Promise<void> {
   if (!sha) throw fileNotFound;
   const path = repoPath(url.searchParams.get('path') ?? '');
   if (path === null) throw fileNotFound;
-  if (path && !(await objectType(state.gitDir, `${sha}:${path}`))) throw fileNotFound;
+  if (path && !(await objectType(state.gitDir, `${sha}:${path}`))) {
+    // GitLab answers a path the commit does not have with an empty 200: Workhorse writes the 200
+    // before Gitaly's GetArchive fails, and "we're stuck always returning a HTTP 200, even if
+    // io.Copy() errors" (workhorse/internal/git/archive.go, gitlab-org/gitlab).
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${state.projectPath}-${sha}.${format}"`,
+      'Content-Transfer-Encoding': 'binary',
+    });
+    res.end();
+    return;
+  }
   const prefix = `${state.projectPath}-${ref.replace(/\//g, '-')}-${sha}${path ? `-${path.replace(/\//g, '-')}` : ''}`;
   const args = ['archive', `--format=${format === 'zip' ? 'zip' : 'tar'}`, `--prefix=${prefix}/`, sha];
   if (path) args.push('--', path);

@@ -19,6 +19,7 @@ import {
   fileShow,
   projectShow,
 } from './routes-repository.js';
+import { tree } from './routes-tree.js';
 import { userList, userShow } from './routes-users.js';
 
 const P = ['projects', ':id'];
@@ -35,6 +36,14 @@ export const ROUTES: Route[] = [
     jobToken: false,
     project: true,
     handler: archive,
+  },
+  {
+    method: 'GET',
+    segments: [...R, 'tree'],
+    access: 'read',
+    jobToken: false,
+    project: true,
+    handler: tree,
   },
   {
     method: 'GET',

@@ -10,7 +10,15 @@ import { branchSha, readTree, updateBranch } from './repo.js';
 import { matchRoute } from './routes.js';
 import { mergeMergeRequest } from './routes-merge-requests.js';
 import { type ActiveFault, FakeState, type MergeRequestRecord } from './state.js';
-import type { FakeGitlabOptions, FakeUser, FaultSpec, RecordedRequest, SeedFiles } from './types.js';
+import type {
+  ArchiveLimit,
+  FakeGitlabOptions,
+  FakeUser,
+  FaultSpec,
+  RecordedRequest,
+  SeedFiles,
+} from './types.js';
+import type { HookProject } from './webhooks.js';
 
 export interface FakeGitlab {
   /** http://127.0.0.1:PORT */
@@ -40,6 +48,10 @@ export interface FakeGitlab {
   updateUser(username: string, change: Pick<FakeUser, 'state' | 'member'>): void;
   /** Replaces the job-token allowlist (projects, beside this one, whose CI_JOB_TOKEN may call it). */
   setJobTokenAllowlist(projects: readonly string[]): void;
+  /** The project as a webhook payload describes it (for the builders in webhooks.ts). */
+  readonly hookProject: HookProject;
+  /** Switches GitLab.com's archive limit on (429 without Retry-After past it) or off (null). */
+  setArchiveLimit(limit: ArchiveLimit | null): void;
   /** The next `times` (default 1) requests matching misbehave as specified. */
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
@@ -58,6 +70,32 @@ function takeFault(state: FakeState, method: string, path: string): ActiveFault 
   if (!fault) return null;
   fault.remaining -= 1;
   return fault;
+}
+
+/**
+ * Ends the body cleanly after `limit` bytes: everything is collected and the first `limit` bytes
+ * are sent with a proper end, so the client sees a complete 200 that is simply short. Workhorse
+ * writes the 200 before streaming Gitaly's archive and cannot take it back when Gitaly fails
+ * (workhorse/internal/git/archive.go in gitlab-org/gitlab).
+ */
+function endAfter(res: ServerResponse, limit: number): void {
+  const chunks: Buffer[] = [];
+  const keep = (chunk: unknown) => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  };
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    keep(chunk);
+    const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    keep(chunk);
+    const callback = [chunk, ...rest].find((r) => typeof r === 'function');
+    return end(Buffer.concat(chunks).subarray(0, limit), ...(callback ? [callback] : []));
+  }) as typeof res.end;
 }
 
 /** Cuts the connection once `limit` body bytes were written. */
@@ -131,6 +169,7 @@ async function handle(state: FakeState, req: IncomingMessage, res: ServerRespons
     return;
   }
   if (fault?.truncateAfterBytes !== undefined) truncateAfter(res, fault.truncateAfterBytes);
+  if (fault?.endAfterBytes !== undefined) endAfter(res, fault.endAfterBytes);
 
   try {
     if (rawPath === null) throw new ApiError(404, { error: '404 Not Found' });
@@ -206,6 +245,16 @@ export async function createFakeGitlab(options: FakeGitlabOptions): Promise<Fake
     options.archiveCacheDir,
     options.jobTokenAllowlist,
   );
+  const setArchiveLimit = (limit: ArchiveLimit | null) => {
+    if (limit && !(Number.isInteger(limit.perMinute) && limit.perMinute >= 1)) {
+      throw new FakeGitlabError(
+        'BAD_CONFIG',
+        `archiveLimit.perMinute must be a positive integer, got ${limit.perMinute}`,
+      );
+    }
+    state.archiveLimit = limit ? { perMinute: limit.perMinute, windowMs: limit.windowMs ?? 60_000 } : null;
+  };
+  setArchiveLimit(options.archiveLimit ?? null);
   const server: Server = createServer((req, res) => {
     handle(state, req, res).catch(() => res.destroy());
   });
@@ -245,6 +294,13 @@ export async function createFakeGitlab(options: FakeGitlabOptions): Promise<Fake
         return sha;
       });
     },
+    hookProject: {
+      id: state.projectId,
+      pathWithNamespace: project,
+      defaultBranch: options.defaultBranch ?? 'main',
+      webUrl: state.webUrl,
+    },
+    setArchiveLimit,
     branchHead: (branch) => branchSha(state.gitDir, branch),
     async merge(iid, opts = {}) {
       const mr = await mergeMergeRequest(state, iid, opts);

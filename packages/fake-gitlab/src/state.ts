@@ -36,6 +36,14 @@ export class FakeState {
   /** Projects whose job tokens may call this one, beside itself (GitLab's job-token allowlist). */
   readonly jobTokenAllowlist: Set<string>;
   baseUrl = '';
+  /**
+   * GitLab's archive limit (project_repositories_archive: 5 a minute per user and project, in
+   * lib/gitlab/application_rate_limiter.rb; https://docs.gitlab.com/api/repositories/#get-file-archive
+   * "rate limited to 5 requests per minute" on GitLab.com). null: off, as on a self-managed default.
+   */
+  archiveLimit: { perMinute: number; windowMs: number } | null = null;
+  /** Per user: when the current window opened (the first request counted) and how many it holds. */
+  private readonly archiveWindows = new Map<string, { start: number; count: number }>();
   private nextMrId = 1000;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -69,6 +77,22 @@ export class FakeState {
 
   get webUrl(): string {
     return `${this.baseUrl}/${this.pathWithNamespace}`;
+  }
+
+  /**
+   * Counts one archive request of `username`; true when it is over the limit. Like the rate
+   * limiter's INCR + EXPIRE, the window opens with its first request and every request counts.
+   */
+  archiveLimited(username: string, now = Date.now()): boolean {
+    const limit = this.archiveLimit;
+    if (!limit) return false;
+    let window = this.archiveWindows.get(username);
+    if (!window || now - window.start >= limit.windowMs) {
+      window = { start: now, count: 0 };
+      this.archiveWindows.set(username, window);
+    }
+    window.count += 1;
+    return window.count > limit.perMinute;
   }
 
   /** Serialises writes (commits, branch moves, merges) like GitLab's per-ref locking. */

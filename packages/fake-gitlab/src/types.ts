@@ -49,6 +49,16 @@ export interface FakeGitlabOptions {
    * itself: GitLab's job-token allowlist, enforced by default. Default: none.
    */
   jobTokenAllowlist?: string[];
+  /**
+   * GitLab.com's archive download limit: `perMinute` requests per user in a window of `windowMs`
+   * (default 60 s), then 429 without Retry-After. Off unless given (see FakeGitlab.setArchiveLimit).
+   */
+  archiveLimit?: ArchiveLimit;
+}
+
+export interface ArchiveLimit {
+  perMinute: number;
+  windowMs?: number;
 }
 
 /** One fault: the next `times` requests matching `method` and `path` misbehave. */
@@ -67,6 +77,11 @@ export interface FaultSpec {
   delayMs?: number;
   /** Handle normally but cut the connection after this many body bytes. */
   truncateAfterBytes?: number;
+  /**
+   * Handle normally but end the body cleanly after this many bytes: a 200 whose (chunked) body just
+   * stops, as Workhorse answers when Gitaly fails in the middle of an archive.
+   */
+  endAfterBytes?: number;
   /** Destroy the connection without an answer. */
   reset?: boolean;
 }

@@ -88,8 +88,15 @@ describe('GitLab client against fake-gitlab', () => {
     expect(req).toMatchObject({ query: { sha: c1, path: 'h1' }, secFetchMode: 'same-origin', status: 200 });
   });
 
-  it('maps a missing archive path to NOT_FOUND naming the endpoint', async () => {
-    const err = await client.downloadArchive(P, { sha: c1, path: 'nope' }).catch((e: unknown) => e);
+  it('maps a missing archive commit to NOT_FOUND naming the endpoint; a missing path is an empty 200', async () => {
+    // GitLab answers a path the commit does not have with a 200 and no body (the source sorts it out).
+    const empty = await client.downloadArchive(P, { sha: c1, path: 'nope' });
+    let bytes = 0;
+    for await (const chunk of empty) bytes += (chunk as Buffer).length;
+    expect(bytes).toBe(0);
+    const err = await client
+      .downloadArchive(P, { sha: '0123456789abcdef0123456789abcdef01234567', path: 'h1' })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     expect((err as Error).message).toMatch(
       /^GET \/api\/v4\/projects\/ops%2Fdeployments\/repository\/archive\.tar\.gz: 404/,

@@ -288,6 +288,54 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
       return match ? toUser(match) : null;
     },
 
+    async listTree(project, { ref, path, recursive }) {
+      // Legacy offset pagination, followed through the Link headers by gitbeaker (every page).
+      const raw = (await repositories.allRepositoryTrees(project, {
+        ref,
+        path,
+        recursive,
+        perPage: 100,
+      })) as unknown as Raw[];
+      return raw.map((r) => ({
+        id: str(r.id),
+        name: str(r.name),
+        type: r.type === 'tree' ? 'tree' : r.type === 'commit' ? 'commit' : 'blob',
+        path: str(r.path),
+        mode: str(r.mode),
+      }));
+    },
+
+    async readRawFile(project, filePath, ref, maxBytes = 1024 * 1024) {
+      // As a stream: the bytes exactly as stored (a text body would be decoded and re-encoded).
+      const body = (await files.showRaw(project, filePath, ref, {
+        asStream: true,
+      } as never)) as unknown as WebReadableStream<Uint8Array>;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const label = endpointLabel(
+        'GET',
+        `${apiUrl}/projects/${encodeURIComponent(project)}/repository/files/raw`,
+      );
+      try {
+        for await (const chunk of Readable.fromWeb(body)) {
+          size += (chunk as Buffer).length;
+          if (size > maxBytes) {
+            throw new GitlabClientError(
+              'ARCHIVE_TOO_LARGE',
+              `${filePath} at ${ref} is larger than ${maxBytes} bytes`,
+              {
+                entry: filePath,
+              },
+            );
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch (error) {
+        throw classifyTransportError(error, label);
+      }
+      return Buffer.concat(chunks);
+    },
+
     close: () => dispatcher.close(),
   };
   // Nothing about the client serialises its token.

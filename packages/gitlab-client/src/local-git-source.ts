@@ -156,8 +156,57 @@ export function createLocalGitSource(options: LocalGitSourceOptions): DesiredSta
     return lookup(sha);
   };
 
+  const missing = (full: string) =>
+    new GitlabClientError('NOT_FOUND', `${shown}: subfolder ${subfolder} does not exist at ${full}`, {
+      entry: subfolder,
+    });
+  const knownCommit = async (sha: string) => {
+    const full = await resolveCommit(sha);
+    if (!full) throw new GitlabClientError('NOT_FOUND', `${shown}: commit ${sha} does not exist`);
+    return full;
+  };
+  /** A blob's exact bytes (execFile's text decoding would alter non-UTF-8 content). */
+  const readBlob = (spec: string): Promise<Buffer> =>
+    new Promise((resolvePromise, reject) => {
+      execFile(
+        gitBinary,
+        ['-C', gitDir, 'cat-file', 'blob', spec],
+        { env, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error) {
+            reject(
+              new GitlabClientError(
+                'NOT_FOUND',
+                `${shown}: ${spec.split(':').pop()} cannot be read: ${redact(stderr.toString('utf8')).trim()}`,
+              ),
+            );
+            return;
+          }
+          resolvePromise(stdout);
+        },
+      );
+    });
+
   return {
     describe: () => `git ${shown} subfolder ${subfolder}${options.branch ? ` branch ${options.branch}` : ''}`,
+    async listSubfolder(sha) {
+      const full = await knownCommit(sha);
+      const listing = await run(['ls-tree', '-r', '-z', '--end-of-options', `${full}:${subfolder}`]);
+      if (listing.code !== 0) throw missing(full);
+      const files = listing.stdout
+        .split('\0')
+        .filter(Boolean)
+        .map((record) => {
+          const tab = record.indexOf('\t');
+          const [mode = '', , blobId = ''] = record.slice(0, tab).split(' ');
+          return { path: record.slice(tab + 1), blobId, mode };
+        });
+      if (files.length === 0) throw missing(full);
+      return files;
+    },
+    async readSubfolderFile(sha, path) {
+      return readBlob(`${await knownCommit(sha)}:${subfolder}/${path}`);
+    },
     async defaultBranchHead() {
       await refresh();
       const branch = await branchName();
@@ -176,18 +225,9 @@ export function createLocalGitSource(options: LocalGitSourceOptions): DesiredSta
       throw new GitlabClientError('GIT_FAILED', `git merge-base failed for ${shown}: ${r.stderr.trim()}`);
     },
     async fetchSubfolder(sha, stagingDir) {
-      const full = await resolveCommit(sha);
-      if (!full) throw new GitlabClientError('NOT_FOUND', `${shown}: commit ${sha} does not exist`);
+      const full = await knownCommit(sha);
       const type = await run(['cat-file', '-t', `${full}:${subfolder}`]);
-      if (type.code !== 0 || type.stdout.trim() !== 'tree') {
-        throw new GitlabClientError(
-          'NOT_FOUND',
-          `${shown}: subfolder ${subfolder} does not exist at ${full}`,
-          {
-            entry: subfolder,
-          },
-        );
-      }
+      if (type.code !== 0 || type.stdout.trim() !== 'tree') throw missing(full);
       const child = spawn(
         gitBinary,
         ['-C', gitDir, 'archive', '--format=tar', `--prefix=stow-${full}/`, full, '--', subfolder],

@@ -56,7 +56,8 @@ function scrub(error: GitlabClientError, redact: (s: string) => string, attempts
 
 /**
  * gitbeaker's requester, replaced: one fetch per attempt through our dispatcher (custom CA, idle
- * timeouts), bounded retries with full jitter honouring Retry-After, no client-side rate limiter, and
+ * timeouts), bounded retries with full jitter honouring Retry-After (a 429 without one waits for
+ * GitLab's next rate-limit window), no client-side rate limiter (sources pace archives), and
  * every failure sorted by classify.ts. gitbeaker's own handler retries 429/502 ten times in about
  * 250 ms while ignoring Retry-After, which is why it is not used.
  */
@@ -110,7 +111,11 @@ export function createStowRequesterFn(config: RequesterConfig) {
         config.retryEnv,
         (error) =>
           error instanceof GitlabClientError
-            ? { transient: error.transient, retryAfterMs: error.retryAfterMs }
+            ? {
+                transient: error.transient,
+                retryAfterMs: error.retryAfterMs,
+                rateLimited: error.code === 'RATE_LIMITED',
+              }
             : { transient: false },
       );
     } catch (error) {

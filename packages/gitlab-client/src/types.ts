@@ -112,6 +112,16 @@ export interface GitlabUser {
   state: string;
 }
 
+/** One entry of `GET /projects/:id/repository/tree`: `id` is the git object id (a blob's sha). */
+export interface TreeEntry {
+  id: string;
+  name: string;
+  type: 'blob' | 'tree' | 'commit';
+  /** Full path in the repository. */
+  path: string;
+  mode: string;
+}
+
 export interface GitlabClient {
   readonly apiUrl: string;
   getProject(project: ProjectRef): Promise<ProjectInfo>;
@@ -138,5 +148,15 @@ export interface GitlabClient {
   getUser(id: number): Promise<GitlabUser | null>;
   findUserByUsername(username: string): Promise<GitlabUser | null>;
   /** Closes pooled connections. */
+  /**
+   * Every entry under `path` at `ref` (recursive: blobs and trees), all pages; an empty list when
+   * the commit has no such path; NOT_FOUND when the ref does not exist.
+   */
+  listTree(
+    project: ProjectRef,
+    options: { ref: string; path: string; recursive: boolean },
+  ): Promise<TreeEntry[]>;
+  /** The exact bytes of a file at `ref` (raw endpoint), refused past `maxBytes` (default 1 MiB). */
+  readRawFile(project: ProjectRef, filePath: string, ref: string, maxBytes?: number): Promise<Buffer>;
   close(): Promise<void>;
 }

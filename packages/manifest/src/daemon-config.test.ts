@@ -35,6 +35,9 @@ describe('parseDaemonConfig', () => {
     expect(config.tls).toEqual({ certFile: '/etc/stow/tls.crt', keyFile: '/etc/stow/tls.key' });
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 17403 });
     expect(config.pollIntervalMs).toBe(300_000);
+    expect(config.source).toMatchObject({ archiveRequestsPerMinute: 5 });
+    const paced = parseDaemonConfig(`${GITLAB}archiveRequestsPerMinute: 20\n`, '/etc/stow/daemon.yaml');
+    expect(paced.source).toMatchObject({ archiveRequestsPerMinute: 20 });
   });
 
   it('never shows the tokens when printed, logged or serialised', () => {
@@ -93,6 +96,13 @@ describe('parseDaemonConfig', () => {
       /GitLab API URL/,
     ],
     ['short trigger token', `${GITLAB}triggerToken: short\n`, 'triggerToken', /at least 16/],
+    ['zero archive pace', `${GITLAB}archiveRequestsPerMinute: 0\n`, 'archiveRequestsPerMinute', /at least 1/],
+    [
+      'archive pace as text',
+      `${GITLAB}archiveRequestsPerMinute: five\n`,
+      'archiveRequestsPerMinute',
+      /whole number of archive downloads a minute/,
+    ],
   ])('rejects %s naming the key', (_name, text, keyPath, message) => {
     const issue = issuesOf(text).find((candidate) => candidate.keyPath === keyPath);
     expect(issue?.message).toMatch(message);

@@ -8,7 +8,14 @@ import { readText } from './stow-manifest.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 export type DesiredStateSourceConfig =
-  | { readonly kind: 'gitlab'; readonly apiUrl: string; readonly project: string; readonly token: Secret }
+  | {
+      readonly kind: 'gitlab';
+      readonly apiUrl: string;
+      readonly project: string;
+      readonly token: Secret;
+      /** Archive downloads paced to this many a minute (GitLab.com's limit is 5; default 5). */
+      readonly archiveRequestsPerMinute?: number;
+    }
   | { readonly kind: 'git'; readonly repository: string; readonly branch: string | undefined };
 
 /** daemon.yaml after validation: paths absolute, durations in ms, tokens wrapped as Secret. */
@@ -69,6 +76,7 @@ function resolveDaemonConfig(raw: ReturnType<typeof daemonConfigSchema.parse>, f
           apiUrl: (raw.gitlabBase ?? '').replace(/\/+$/, ''),
           project: raw.project ?? '',
           token: new Secret(raw.gitlabToken ?? ''),
+          archiveRequestsPerMinute: raw.archiveRequestsPerMinute ?? 5,
         };
   return {
     file,

@@ -23,6 +23,7 @@ export const DAEMON_KEYS = [
   'gitRepository',
   'branch',
   'dockerHost',
+  'archiveRequestsPerMinute',
 ] as const;
 
 export const daemonConfigSchema = z
@@ -65,6 +66,13 @@ export const daemonConfigSchema = z
       .string()
       .regex(/^(unix|tcp|http|https):\/\//, { error: 'must be unix:///path or tcp://host:port' })
       .optional(),
+    archiveRequestsPerMinute: z
+      .number({ error: 'must be a whole number of archive downloads a minute, e.g. 5' })
+      .int({ error: 'must be a whole number of archive downloads a minute, e.g. 5' })
+      .min(1, { error: 'must be at least 1' })
+      .max(10_000, { error: 'must be at most 10000' })
+      .optional()
+      .describe('GitLab archive downloads a minute (GitLab.com allows 5 per user and project); default 5'),
   })
   .superRefine((config, ctx) => {
     const gitlabKeys = (['gitlabBase', 'project', 'gitlabToken'] as const).filter(

@@ -50,7 +50,14 @@ async function sourceOf(config: DaemonConfig, stowDir: string): Promise<Deployme
   }
   const ca = process.env.STOW_CACERT ? await readFile(process.env.STOW_CACERT) : undefined;
   const client = createGitlabClient({ apiUrl: source.apiUrl, token: source.token.reveal(), ca });
-  return createGitlabSource({ client, project: source.project, subfolder });
+  // Paced: GitLab allows 5 archive downloads a minute per user and project (daemon.yaml
+  // archiveRequestsPerMinute); a commit waiting for its turn is pending, not failed.
+  return createGitlabSource({
+    client,
+    project: source.project,
+    subfolder,
+    archivesPerMinute: source.archiveRequestsPerMinute,
+  });
 }
 
 /** `dockerHost` (unix:///path or tcp://host:port), else the local socket. */

@@ -1,3 +1,10 @@
+export type {
+  DeploymentResolver,
+  ListedFile,
+  ListingSource,
+  ResolvedDeployment,
+} from './cheap-resolution.js';
+export { createDeploymentResolver } from './cheap-resolution.js';
 export type { ContextOptions } from './context-from-config.js';
 export { createReconcileContext } from './context-from-config.js';
 export { hashDeploymentFolder } from './hash-folder.js';

@@ -17,6 +17,9 @@ import { readPipeline, runJob, type TemplateJob } from './support/pipeline.js';
  * process) -> MR on the fake GitLab -> merge -> the merge template's script (`stow trigger
  * --changed-since`) -> the real daemon (HTTPS, locked-down config) -> real containers replaced and
  * verified -> the badge of the suggest commit reads `running`.
+ *
+ * The fake GitLab enforces GitLab.com's archive limit (5 a minute, then 429 without Retry-After)
+ * throughout, and every badge is watched while it converges: none may ever read `error`.
  */
 const id = randomBytes(3).toString('hex');
 const deployment = `wf-${id}`;
@@ -79,6 +82,24 @@ function cli(
   return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
 }
 
+/** Every badge state seen per commit, sampled in the background while the workflow runs. */
+const badgeStates = new Map<string, string[]>();
+let watching: NodeJS.Timeout | undefined;
+function watchBadge(sha: string): void {
+  badgeStates.set(sha, badgeStates.get(sha) ?? []);
+  watching ??= setInterval(() => {
+    for (const [commit, seen] of badgeStates) {
+      httpsGet(`https://127.0.0.1:${port}/gitlab.svg?git_hash=${commit}`, ca, 'image/svg+xml').then(
+        (answer) => {
+          const state = /aria-label="stow: ([a-z ]+)"/.exec(answer.body)?.[1];
+          if (state && seen.at(-1) !== state) seen.push(state);
+        },
+        () => undefined,
+      );
+    }
+  }, 400);
+}
+
 async function status(sha: string): Promise<string | undefined> {
   const answer = await httpsGet(`https://127.0.0.1:${port}/status?head_hash=${sha}`, ca);
   return (JSON.parse(answer.body) as { state?: string }).state;
@@ -99,6 +120,8 @@ beforeAll(async () => {
       { id: 1, username: 'ci-bot' },
       { id: 146, username: 'alice' },
     ],
+    // GitLab.com: 5 archive downloads a minute per user and project, then 429 without Retry-After.
+    archiveLimit: { perMinute: 5 },
   });
   seedSha = await fake.commitFiles('main', {
     [`${subfolder}/stow.yaml`]: stowYaml(host.images['http-ok'].pinned),
@@ -123,6 +146,7 @@ pollInterval: 1h
   });
   rmSync(path.join(work, 'tls.key'));
   daemon = startDaemon(etc.configFile);
+  watchBadge(seedSha);
   // The start reconcile brings the seed deployment up and verifies it.
   await waitFor(
     'the seed deployment to run',
@@ -132,6 +156,7 @@ pollInterval: 1h
 }, 240_000);
 
 afterAll(async () => {
+  clearInterval(watching);
   await daemon?.stop();
   for (const c of await host.docker.listContainers({
     all: true,
@@ -178,6 +203,7 @@ describe('suggest-image -> MR -> merge -> merge pipeline -> daemon -> running', 
     const branch = `suggest/${subfolder}/${web}`;
     const suggestSha = await fake.branchHead(branch);
     if (!suggestSha) throw new Error('no suggest branch');
+    watchBadge(suggestSha);
 
     // 3. The MR: one-line diff pinning the real digest, the badge pointing at the suggest commit.
     const diff = execFileSync('git', ['--git-dir', fake.repo, 'diff', '--unified=0', seedSha, suggestSha], {
@@ -201,6 +227,7 @@ describe('suggest-image -> MR -> merge -> merge pipeline -> daemon -> running', 
 
     // 4. Merge; the deployment repo's pipeline runs the template's script in a checkout of main.
     const mergeSha = await fake.merge(mr?.iid ?? 0);
+    watchBadge(mergeSha);
     expect(await fake.branchHead(branch)).toBeNull(); // remove_source_branch
     const checkout = path.join(work, 'checkout');
     execFileSync('git', ['clone', '-q', '--branch', 'main', fake.repo, checkout]);
@@ -242,5 +269,22 @@ describe('suggest-image -> MR -> merge -> merge pipeline -> daemon -> running', 
     expect(badge.body).toContain('running');
     // The seed commit now differs from what runs.
     expect(await status(seedSha)).toBe('different');
+
+    // Under the archive limit, no badge ever read error: pending while a commit waited its turn.
+    await waitFor(
+      'the badges to be sampled in their final state',
+      async () => (badgeStates.get(suggestSha)?.at(-1) === 'running' ? true : undefined),
+      30_000,
+    );
+    for (const [commit, seen] of badgeStates) {
+      expect(seen, `badge states of ${commit}`).not.toContain('error');
+      expect(seen.length, `badge states of ${commit}`).toBeGreaterThan(0);
+    }
+    expect(badgeStates.get(mergeSha)?.at(-1)).toBe('running');
+    expect(badgeStates.get(seedSha)?.at(-1)).toBe('different');
+    // GitLab's limit was met by pacing, not by failures: no archive request was refused.
+    const archives = fake.requests.filter((r) => r.path.includes('repository/archive'));
+    expect(archives.length).toBeGreaterThan(0);
+    expect(archives.filter((r) => r.status === 429)).toEqual([]);
   });
 });

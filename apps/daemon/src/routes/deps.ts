@@ -1,5 +1,5 @@
 import type { Secret } from '@stow/manifest';
-import type { DaemonCore, StatusReport } from '../daemon-core.js';
+import { type DaemonCore, PENDING_RETRY_AFTER_SECONDS, type StatusReport } from '../daemon-core.js';
 import { DaemonError } from '../errors.js';
 import type { DaemonLogger } from '../logger.js';
 import type { DaemonMetrics } from '../metrics.js';
@@ -13,28 +13,49 @@ export interface RouteDeps {
   readonly triggerToken?: Secret | undefined;
 }
 
-/** The status of a commit, or the `unknown` report (404) when the repository has no such commit. */
+export interface StatusAnswer {
+  readonly statusCode: 200 | 404 | 503;
+  readonly report: StatusReport;
+  /** The Retry-After header: set while the answer is `pending`. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * The status of a commit for `client`: the `unknown` report (404) when the repository has no such
+ * commit; `pending` with Retry-After while it is being resolved, and with 503 when resolution is at
+ * its bound (nothing was started for this request). RATE_LIMITED (429) is thrown.
+ */
 export async function statusAnswer(
   core: DaemonCore,
   sha: string | undefined,
-): Promise<{ statusCode: 200 | 404; report: StatusReport }> {
+  client?: string,
+): Promise<StatusAnswer> {
   try {
-    return { statusCode: 200, report: await core.status(sha) };
+    const report = await core.status(sha, client === undefined ? {} : { client });
+    return report.state === 'pending'
+      ? { statusCode: 200, report, retryAfterSeconds: PENDING_RETRY_AFTER_SECONDS }
+      : { statusCode: 200, report };
   } catch (error) {
-    if (!(error instanceof DaemonError) || error.code !== 'UNKNOWN_COMMIT' || sha === undefined) throw error;
+    if (!(error instanceof DaemonError)) throw error;
+    const unknown = error.code === 'UNKNOWN_COMMIT' && sha !== undefined;
+    if (!unknown && error.code !== 'BUSY') throw error;
     const running = await core.running().catch(() => undefined);
-    return {
-      statusCode: 404,
-      report: {
-        head_hash: sha,
-        state: 'unknown',
-        expected_deployment_hash: null,
-        running_deployment_hash: running?.deploymentHash ?? null,
-        running_git_revision: running?.gitRevision ?? null,
-        reconcile: core.reconcileReport(),
-        error: error.message,
-      },
+    const report: StatusReport = {
+      head_hash: sha ?? null,
+      state: unknown ? 'unknown' : 'pending',
+      expected_deployment_hash: null,
+      running_deployment_hash: running?.deploymentHash ?? null,
+      running_git_revision: running?.gitRevision ?? null,
+      reconcile: core.reconcileReport(),
+      error: error.message,
     };
+    return unknown
+      ? { statusCode: 404, report }
+      : {
+          statusCode: 503,
+          report,
+          retryAfterSeconds: error.retryAfterSeconds ?? PENDING_RETRY_AFTER_SECONDS,
+        };
   }
 }
 

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DaemonError } from '../errors.js';
 import { commitSha, errorBody, statusReport } from '../schemas.js';
 import type { ZodApp } from '../zod-provider.js';
-import type { RouteDeps } from './deps.js';
+import { type RouteDeps, statusAnswer } from './deps.js';
+import { classifyHook } from './gitlab-hook.js';
 
 /** The fields of a GitLab push hook the daemon reads; everything else is ignored. */
 const pushHook = z
@@ -13,10 +14,17 @@ const pushHook = z
   })
   .nullish();
 
+/** A webhook that queued a reconcile. */
+const hookQueued = z.object({ queued: z.string(), checkout_sha: z.string().nullable() });
+
 /**
- * POST /trigger?head_hash=<sha> (or a GitLab push-hook body): checks the token, that the commit is
- * known (404) and merged into the default branch (422), queues a reconcile to the newest default-branch
- * commit, and answers 202 with the state of head_hash.
+ * POST /trigger, after the token check (401), in two forms:
+ * - a GitLab webhook (`X-Gitlab-Event` present): answered at once, without calling GitLab: 202 when
+ *   it is a push to the default branch (the reconcile is queued in the background), else
+ *   200 {"ignored": why}. A hook that fails repeatedly is disabled by GitLab, so it never gets a 4xx.
+ * - `?head_hash=<sha>` from CI (or a push body without the header): checks that the commit is known
+ *   (404) and merged into the default branch (422), queues a reconcile to the newest default-branch
+ *   commit, and answers 202 with the state of head_hash (`pending` while it is being resolved).
  */
 export async function triggerRoute(app: ZodApp, deps: RouteDeps): Promise<void> {
   const { core, triggerToken } = deps;
@@ -25,9 +33,11 @@ export async function triggerRoute(app: ZodApp, deps: RouteDeps): Promise<void> 
     {
       schema: {
         querystring: z.object({ head_hash: commitSha.optional() }),
-        body: pushHook,
+        // Read by hand: a webhook is acknowledged whatever its body looks like.
+        body: z.unknown(),
         response: {
-          202: statusReport,
+          200: z.object({ ignored: z.string() }),
+          202: z.union([statusReport, hookQueued]),
           400: errorBody,
           401: errorBody,
           404: statusReport,
@@ -46,7 +56,23 @@ export async function triggerRoute(app: ZodApp, deps: RouteDeps): Promise<void> 
       },
     },
     async (request, reply) => {
-      const sha = request.query.head_hash ?? hookSha(request.body);
+      const event = request.headers['x-gitlab-event'];
+      if (typeof event === 'string' && request.query.head_hash === undefined) {
+        const verdict = classifyHook(event, request.body);
+        if (verdict.kind === 'ignored') {
+          deps.logger.log('info', 'webhook ignored', { event: event.slice(0, 64), why: verdict.why });
+          return reply.code(200).send({ ignored: verdict.why });
+        }
+        // Resolution and the reconcile happen in the background; GitLab's timeout never matters.
+        void core
+          .requestReconcile('trigger')
+          .then((decision) => deps.logger.log('info', 'webhook accepted', { ref: verdict.ref, decision }));
+        return reply.code(202).send({
+          queued: 'a reconcile to the newest commit of the default branch',
+          checkout_sha: verdict.sha ?? null,
+        });
+      }
+      const sha = request.query.head_hash ?? hookSha(parseBody(request.body));
       let full: string;
       try {
         full = await core.deployableCommit(sha);
@@ -66,9 +92,16 @@ export async function triggerRoute(app: ZodApp, deps: RouteDeps): Promise<void> 
       }
       const decision = await core.requestReconcile('trigger');
       deps.logger.log('info', 'trigger accepted', { head_hash: full, decision });
-      return reply.code(202).send(await core.status(full));
+      // The reconcile is queued whatever the resolution bound says: the answer may then read pending.
+      return reply.code(202).send((await statusAnswer(core, full)).report);
     },
   );
+}
+
+function parseBody(body: unknown): z.infer<typeof pushHook> {
+  const parsed = pushHook.safeParse(body);
+  if (!parsed.success) throw new DaemonError('BAD_REQUEST', 'body: must be a GitLab push-hook object');
+  return parsed.data;
 }
 
 function hookSha(body: z.infer<typeof pushHook>): string {

@@ -1,16 +1,25 @@
 import { Secret } from '@stow/manifest';
 import { buildApp } from '../app.js';
-import { DaemonCore } from '../daemon-core.js';
+import { DaemonCore, type DaemonCoreOptions } from '../daemon-core.js';
 import { jsonLinesLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { captureLog, type FakeBackend } from './fake-backend.js';
 
 /** The app over a fake backend, with the log captured. */
-export async function buildTestApp(backend: FakeBackend, options: { token?: string } = {}) {
+export async function buildTestApp(
+  backend: FakeBackend,
+  options: { token?: string; core?: Partial<Omit<DaemonCoreOptions, 'backend' | 'logger'>> } = {},
+) {
   const log = captureLog();
   const logger = jsonLinesLogger(log.write, { secrets: [options.token] });
   const metrics = createMetrics();
-  const core = new DaemonCore({ backend, logger, observer: metrics.observer, runningTtlMs: 0 });
+  const core = new DaemonCore({
+    backend,
+    logger,
+    observer: metrics.observer,
+    runningTtlMs: 0,
+    ...options.core,
+  });
   metrics.attach(core);
   const app = await buildApp({
     core,

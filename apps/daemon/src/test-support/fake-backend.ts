@@ -15,8 +15,21 @@ export class FakeBackend implements DaemonBackend {
   readonly requests: ReconcileRequest[] = [];
   readonly logs: ReconcileLog[] = [];
   resolveDeploymentCalls = 0;
+  resolveCommitCalls = 0;
+  /** Resolutions in progress now, and the most seen at once. */
+  resolving = 0;
+  maxResolving = 0;
+  /** While set, every resolution waits for it (see `holdResolutions`). */
+  #hold: Promise<void> | undefined;
+  /** When set, resolutions fail with it (e.g. GitLab's 429). */
+  resolveError: Error | undefined;
   /** Deployment hashes whose reconcile fails verification and rolls back, with the reason. */
   readonly failing = new Map<string, string>();
+  /**
+   * The reconciler's quarantine as it would be on disk: a rollback adds the hash, a success
+   * releases it; `stow reconcile` in another process may change it too (tests write it directly).
+   */
+  readonly quarantine = new Map<string, string>();
 
   constructor(commits: Record<string, { deploymentHash: string; onDefaultBranch?: boolean }>, head: string) {
     for (const [commit, value] of Object.entries(commits)) {
@@ -47,12 +60,14 @@ export class FakeBackend implements DaemonBackend {
     };
     if (this.runningDeployment?.deploymentHash === deploymentHash) {
       await sleep(this.reconcileMs);
+      this.quarantine.delete(deploymentHash);
       return { kind: 'converged', deploymentHash, gitRevision: revision, changed: false, plan };
     }
     request.onTarget?.({ gitRevision: revision, deploymentHash });
     await sleep(this.reconcileMs);
     const reason = this.failing.get(deploymentHash);
     if (reason !== undefined) {
+      this.quarantine.set(deploymentHash, reason);
       return {
         kind: 'rolledBack',
         failedDeploymentHash: deploymentHash,
@@ -64,15 +79,36 @@ export class FakeBackend implements DaemonBackend {
       };
     }
     this.runningDeployment = { deploymentHash, gitRevision: revision, deploymentName: 'web' };
+    this.quarantine.delete(deploymentHash);
     return { kind: 'converged', deploymentHash, gitRevision: revision, changed: true, plan };
+  }
+
+  /** Makes resolutions wait until the returned function is called (a slow archive download). */
+  holdResolutions(): () => void {
+    let release: () => void = () => {};
+    this.#hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.#hold = undefined;
+      release();
+    };
   }
 
   async resolveDeployment(commit: string) {
     this.resolveDeploymentCalls++;
-    await sleep(this.resolveMs);
-    const known = this.commits.get(commit);
-    if (!known) throw new Error(`unknown commit ${commit}`);
-    return { deploymentHash: known.deploymentHash };
+    this.resolving++;
+    this.maxResolving = Math.max(this.maxResolving, this.resolving);
+    try {
+      await sleep(this.resolveMs);
+      await this.#hold;
+      if (this.resolveError) throw this.resolveError;
+      const known = this.commits.get(commit);
+      if (!known) throw new Error(`unknown commit ${commit}`);
+      return { deploymentHash: known.deploymentHash };
+    } finally {
+      this.resolving--;
+    }
   }
 
   async defaultBranchHead() {
@@ -80,6 +116,7 @@ export class FakeBackend implements DaemonBackend {
   }
 
   async resolveCommit(commit: string) {
+    this.resolveCommitCalls++;
     if (this.commits.has(commit)) return commit;
     const matches = [...this.commits.keys()].filter((full) => full.startsWith(commit));
     return matches.length === 1 ? matches[0] : undefined;
@@ -91,6 +128,10 @@ export class FakeBackend implements DaemonBackend {
 
   async running() {
     return this.runningDeployment;
+  }
+
+  async failedDeployments() {
+    return [...this.quarantine].map(([deploymentHash, reason]) => ({ deploymentHash, reason }));
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,7 +112,35 @@ export function describeSourceContract(name: string, setup: () => Promise<Contra
       const err = await fx.source.fetchSubfolder(gone, dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GitlabClientError);
       expect((err as GitlabClientError).code).toBe('NOT_FOUND');
+      expect((err as Error).message).toContain(`subfolder ${SUB} does not exist at ${gone}`);
       await expect(stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(fx.source.listSubfolder(gone)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining(`subfolder ${SUB} does not exist at ${gone}`),
+      });
+    });
+
+    it("lists the subfolder's files with their git blob ids and modes, without an archive", async () => {
+      const files = await fx.source.listSubfolder(c1);
+      expect(files.map((f) => f.path).sort()).toEqual(['bin/hook.sh', 'config/nginx.conf', 'stow.yaml']);
+      const byPath = new Map(files.map((f) => [f.path, f]));
+      expect(byPath.get('bin/hook.sh')?.mode).toBe('100755');
+      expect(byPath.get('stow.yaml')?.mode).toBe('100644');
+      // A git blob id is sha1("blob <size>\0" + content): equal ids, equal bytes.
+      const blobId = (content: string) =>
+        createHash('sha1')
+          .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+          .digest('hex');
+      expect(byPath.get('stow.yaml')?.blobId).toBe(blobId('version: 1\n'));
+      const later = new Map((await fx.source.listSubfolder(c2)).map((f) => [f.path, f.blobId]));
+      expect(later.get('stow.yaml')).toBe(blobId('version: 2\n'));
+      expect(later.get('config/nginx.conf')).toBe(byPath.get('config/nginx.conf')?.blobId);
+    });
+
+    it('reads one file of the subfolder, byte for byte', async () => {
+      expect((await fx.source.readSubfolderFile(c1, 'stow.yaml')).toString('utf8')).toBe('version: 1\n');
+      expect((await fx.source.readSubfolderFile(c2, 'stow.yaml')).toString('utf8')).toBe('version: 2\n');
+      await expect(fx.source.readSubfolderFile(c2, 'nope.yaml')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
     it('describes itself without secrets', () => {
