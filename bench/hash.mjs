@@ -1,11 +1,11 @@
 // `stow hash` on a generated tree (2,000 files, 200 MB) against the floor of reading and hashing the
 // same bytes with OpenSSL (`find | sort | xargs cat | openssl dgst -sha256`) and against sha256sum,
 // all in the same run. Target: stow >= 0.8x the floor's throughput, peak RSS < 100 MB.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDeploymentTree } from './lib/deployment-tree.mjs';
 import { machineDescription, markdownTable, median, REPORT_RSS, timeCommand } from './lib/measure.mjs';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
@@ -15,14 +15,7 @@ const cli = fileURLToPath(new URL('../apps/stow/dist/cli.js', import.meta.url));
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stow-bench-hash-'));
 try {
-  // Files spread over 40 directories, like a large config tree; contents random so nothing compresses.
-  const size = Math.floor(TOTAL_BYTES / FILES);
-  writeFileSync(path.join(dir, 'stow.yaml'), 'deployment: { name: bench }\ncontainers: {}\n');
-  for (let i = 0; i < FILES - 1; i++) {
-    const sub = path.join(dir, `d${i % 40}`);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(path.join(sub, `f${i}.conf`), randomBytes(size));
-  }
+  const bytes = writeDeploymentTree(dir, { files: FILES, totalBytes: TOTAL_BYTES, directories: 40 });
   const shell = (script) => ['sh', ['-c', script], { cwd: dir }];
   const contenders = [
     ['stow hash', process.execPath, ['--import', REPORT_RSS, cli, 'hash', '--json', dir]],
@@ -42,7 +35,7 @@ try {
       if (peakRssMiB !== undefined) results.get(name).rss.push(peakRssMiB);
     }
   }
-  const mb = (FILES * size) / 1e6;
+  const mb = bytes / 1e6;
   const floorMs = median(results.get(contenders[1][0]).ms);
   const rows = [...results].map(([name, { ms, rss }]) => {
     const med = median(ms);

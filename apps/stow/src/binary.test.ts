@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SOPS_FIXTURES } from '@stow/sops-decrypt/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { STOW_VERSION } from './version.js';
 
@@ -41,6 +42,26 @@ describe('the single-file stow executable', () => {
       'deployment_hash',
       'secret_files',
     ]);
+  });
+
+  it('loads each command on demand inside the one file: the overview and every --help', async () => {
+    const overview = await stow('--help');
+    expect(overview.code).toBe(0);
+    const names = [...overview.stdout.matchAll(/^ {2}([a-z-]+) {2}/gm)].map((m) => m[1] ?? '');
+    expect(names).toContain('hash');
+    for (const name of names) {
+      expect(await stow(name, '--help')).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(`^Usage: stow ${name}`),
+      });
+    }
+  });
+
+  it('decrypts natively: age is bundled and loaded when a secret is opened', async () => {
+    const humphd = path.join(SOPS_FIXTURES, 'humphd-sops-age');
+    expect(
+      await stow('decrypt', '--keys', path.join(humphd, 'key.txt'), path.join(humphd, 'secret.enc.env')),
+    ).toEqual({ code: 0, stdout: 'secret=this is a secret\nanother_secret=7\n', stderr: '' });
   });
 
   it('exits 2 on bad input', async () => {

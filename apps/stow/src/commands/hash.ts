@@ -36,7 +36,8 @@ or a SOPS file cannot be decrypted (wrong key, tampered value, MAC mismatch).
     if (!manifest?.isFile()) {
       throw new UsageError(`${dir}: no stow.yaml here; DIR must be a deployment folder`);
     }
-    const { hashDeploymentFolder } = await import('@stow/reconciler');
+    // The subpath, not the package: the whole reconciler (Docker, GitLab clients) is not needed to hash.
+    const { hashDeploymentFolder } = await import('@stow/reconciler/hash-folder');
     const hashes = await hashDeploymentFolder(folder, {
       keysFile: values.keys === undefined ? undefined : path.resolve(io.cwd, values.keys),
       sopsBinary:
