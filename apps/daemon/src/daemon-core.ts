@@ -451,7 +451,12 @@ export class DaemonCore {
       case 'rollbackFailed':
         if (outcome.failedDeploymentHash) record.targetDeploymentHash = outcome.failedDeploymentHash;
         break;
-      default:
+      case 'repairFailed':
+        // The running deployment could not be repaired; the quarantined one is what the run was about.
+        record.targetDeploymentHash = outcome.quarantinedDeploymentHash;
+        break;
+      case 'failed':
+      case 'planned':
         break;
     }
     this.#last = record;

@@ -14,7 +14,7 @@ export function createMetrics(): DaemonMetrics {
   let core: DaemonCore | undefined;
   const reconciles = new Counter({
     name: 'stow_reconciles_total',
-    help: 'Reconciles finished, by outcome (converged, rolledBack, failed, quarantined, rollbackFailed).',
+    help: 'Reconciles finished, by outcome (converged, rolledBack, failed, quarantined, repairFailed, rollbackFailed).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
