@@ -5,7 +5,12 @@ export { FakeGitlabError } from './errors.js';
 export { initBareRepo } from './git.js';
 export type { FakeGitlab } from './server.js';
 export { createFakeGitlab } from './server.js';
-export type { MergeRequestRecord } from './state.js';
+export type {
+  CommitStatusRecord,
+  DeploymentRecord,
+  EnvironmentRecord,
+  MergeRequestRecord,
+} from './state.js';
 export type {
   ArchiveLimit,
   FakeGitlabOptions,

@@ -1,4 +1,5 @@
 import type { Route } from './route-types.js';
+import { deploymentCreate, deploymentList, deploymentUpdate, environmentList } from './routes-deployments.js';
 import {
   mergeRequestCreate,
   mergeRequestEdit,
@@ -19,6 +20,7 @@ import {
   fileShow,
   projectShow,
 } from './routes-repository.js';
+import { statusCreate, statusList } from './routes-statuses.js';
 import { tree } from './routes-tree.js';
 import { userList, userShow } from './routes-users.js';
 
@@ -156,6 +158,56 @@ export const ROUTES: Route[] = [
     jobToken: false,
     project: true,
     handler: mergeRequestMerge,
+  },
+  // Commit statuses: https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
+  {
+    method: 'POST',
+    segments: [...P, 'statuses', ':sha'],
+    access: 'write',
+    jobToken: false,
+    project: true,
+    handler: statusCreate,
+  },
+  {
+    method: 'GET',
+    segments: [...R, 'commits', ':sha', 'statuses'],
+    access: 'read',
+    jobToken: false,
+    project: true,
+    handler: statusList,
+  },
+  // Deployments and environments: https://docs.gitlab.com/api/deployments/, https://docs.gitlab.com/api/environments/
+  {
+    method: 'POST',
+    segments: [...P, 'deployments'],
+    access: 'write',
+    jobToken: false,
+    project: true,
+    handler: deploymentCreate,
+  },
+  {
+    method: 'PUT',
+    segments: [...P, 'deployments', ':deployment_id'],
+    access: 'write',
+    jobToken: false,
+    project: true,
+    handler: deploymentUpdate,
+  },
+  {
+    method: 'GET',
+    segments: [...P, 'deployments'],
+    access: 'read',
+    jobToken: false,
+    project: true,
+    handler: deploymentList,
+  },
+  {
+    method: 'GET',
+    segments: [...P, 'environments'],
+    access: 'read',
+    jobToken: false,
+    project: true,
+    handler: environmentList,
   },
   { method: 'GET', segments: ['users'], access: 'read', jobToken: false, project: false, handler: userList },
   {

@@ -9,7 +9,14 @@ import { ApiError, readBody, sendJson } from './http-util.js';
 import { branchSha, readTree, updateBranch } from './repo.js';
 import { matchRoute } from './routes.js';
 import { mergeMergeRequest } from './routes-merge-requests.js';
-import { type ActiveFault, FakeState, type MergeRequestRecord } from './state.js';
+import {
+  type ActiveFault,
+  type CommitStatusRecord,
+  type DeploymentRecord,
+  type EnvironmentRecord,
+  FakeState,
+  type MergeRequestRecord,
+} from './state.js';
 import type {
   ArchiveLimit,
   FakeGitlabOptions,
@@ -32,6 +39,11 @@ export interface FakeGitlab {
   /** Every request answered so far (never the token). */
   readonly requests: RecordedRequest[];
   readonly mergeRequests: readonly MergeRequestRecord[];
+  /** Commit statuses posted so far, oldest first. */
+  readonly commitStatuses: readonly CommitStatusRecord[];
+  /** Deployments created through the API, oldest first, and their environments. */
+  readonly deployments: readonly DeploymentRecord[];
+  readonly environments: readonly EnvironmentRecord[];
   /** Commits files (null deletes) on top of `branch` (or `from`) and moves the branch; returns the sha. */
   commitFiles(
     branch: string,
@@ -276,6 +288,9 @@ export async function createFakeGitlab(options: FakeGitlabOptions): Promise<Fake
     repo: options.repo,
     requests: state.requests,
     mergeRequests: state.mergeRequests,
+    commitStatuses: state.commitStatuses,
+    deployments: state.deployments,
+    environments: state.environments,
     async commitFiles(branch, files, opts = {}) {
       return state.exclusive(async () => {
         const current = await branchSha(state.gitDir, branch);

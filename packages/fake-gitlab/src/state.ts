@@ -24,6 +24,43 @@ export interface MergeRequestRecord {
   frozenSha: string | null;
 }
 
+/** An external commit status (`POST /projects/:id/statuses/:sha`). */
+export interface CommitStatusRecord {
+  id: number;
+  sha: string;
+  ref: string;
+  name: string;
+  status: 'pending' | 'running' | 'success' | 'failed' | 'canceled' | 'skipped';
+  targetUrl: string | null;
+  description: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  authorId: number;
+}
+
+/** A deployment created through the API (no CI job: `deployable` is null). */
+export interface DeploymentRecord {
+  id: number;
+  iid: number;
+  environmentId: number;
+  sha: string;
+  ref: string;
+  tag: boolean;
+  status: 'running' | 'success' | 'failed' | 'canceled';
+  userId: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EnvironmentRecord {
+  id: number;
+  name: string;
+  slug: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface ActiveFault extends FaultSpec {
   remaining: number;
 }
@@ -33,6 +70,9 @@ export class FakeState {
   readonly mergeRequests: MergeRequestRecord[] = [];
   readonly faults: ActiveFault[] = [];
   readonly requests: RecordedRequest[] = [];
+  readonly commitStatuses: CommitStatusRecord[] = [];
+  readonly deployments: DeploymentRecord[] = [];
+  readonly environments: EnvironmentRecord[] = [];
   /** Projects whose job tokens may call this one, beside itself (GitLab's job-token allowlist). */
   readonly jobTokenAllowlist: Set<string>;
   baseUrl = '';
@@ -45,6 +85,7 @@ export class FakeState {
   /** Per user: when the current window opened (the first request counted) and how many it holds. */
   private readonly archiveWindows = new Map<string, { start: number; count: number }>();
   private nextMrId = 1000;
+  private nextRecordId = 5000;
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -105,6 +146,68 @@ export class FakeState {
   allocateMergeRequestId(): { id: number; iid: number } {
     this.nextMrId += 1;
     return { id: this.nextMrId, iid: this.mergeRequests.length + 1 };
+  }
+
+  /** Ids of commit statuses, deployments and environments. */
+  nextId(): number {
+    this.nextRecordId += 1;
+    return this.nextRecordId;
+  }
+
+  environmentOf(deployment: DeploymentRecord): EnvironmentRecord | undefined {
+    return this.environments.find((e) => e.id === deployment.environmentId);
+  }
+
+  #userJsonById(id: number) {
+    const user = this.users.find((u) => u.id === id);
+    return user ? this.userJson(user) : null;
+  }
+
+  commitStatusJson(s: CommitStatusRecord) {
+    return {
+      id: s.id,
+      sha: s.sha,
+      ref: s.ref,
+      status: s.status,
+      name: s.name,
+      target_url: s.targetUrl,
+      description: s.description,
+      created_at: s.createdAt,
+      started_at: s.startedAt,
+      finished_at: s.finishedAt,
+      allow_failure: false,
+      coverage: null,
+      author: this.#userJsonById(s.authorId),
+    };
+  }
+
+  environmentJson(e: EnvironmentRecord) {
+    return {
+      id: e.id,
+      name: e.name,
+      slug: e.slug,
+      external_url: null,
+      state: 'available',
+      tier: 'other',
+      created_at: e.createdAt,
+      updated_at: e.updatedAt,
+    };
+  }
+
+  deploymentJson(d: DeploymentRecord) {
+    const environment = this.environmentOf(d);
+    return {
+      id: d.id,
+      iid: d.iid,
+      ref: d.ref,
+      sha: d.sha,
+      created_at: d.createdAt,
+      updated_at: d.updatedAt,
+      status: d.status,
+      user: this.#userJsonById(d.userId),
+      environment: environment ? { id: environment.id, name: environment.name, external_url: null } : null,
+      deployable: null,
+    };
   }
 
   /** The default branch, or null while the repository is empty (GitLab's `default_branch: null`). */
