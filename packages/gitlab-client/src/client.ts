@@ -1,6 +1,14 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { Commits, MergeRequests, Projects, Repositories, RepositoryFiles, Users } from '@gitbeaker/rest';
+import {
+  Commits,
+  Deployments,
+  MergeRequests,
+  Projects,
+  Repositories,
+  RepositoryFiles,
+  Users,
+} from '@gitbeaker/rest';
 import { classifyTransportError, endpointLabel } from './classify.js';
 import { createDispatcher } from './dispatcher.js';
 import { GitlabClientError } from './errors.js';
@@ -8,6 +16,7 @@ import { createStowRequesterFn } from './requester.js';
 import { DEFAULT_RETRY, type RetryEnv, type RetryPolicy, realRetryEnv } from './retry.js';
 import type {
   CommitInfo,
+  Deployment,
   FileAction,
   GitlabClient,
   GitlabClientOptions,
@@ -80,6 +89,12 @@ const toMergeRequest = (r: Raw): MergeRequest => ({
   removeSourceBranch: r.force_remove_source_branch === true,
 });
 
+const toDeployment = (r: Raw): Deployment => ({
+  id: Number(r.id),
+  status: str(r.status),
+  environment: str((r.environment as Raw | null | undefined)?.name),
+});
+
 const toAction = (a: FileAction) => ({
   action: a.action,
   filePath: a.filePath,
@@ -131,6 +146,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
   const files = new RepositoryFiles(config);
   const mergeRequests = new MergeRequests(config);
   const users = new Users(config);
+  const deployments = new Deployments(config);
 
   const getProject = async (project: ProjectRef) =>
     toProject((await projects.show(project)) as unknown as Raw);
@@ -334,6 +350,42 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
         throw classifyTransportError(error, label);
       }
       return Buffer.concat(chunks);
+    },
+
+    async setCommitStatus(project, sha, request) {
+      assertSha(sha, true);
+      // https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
+      await commits.editStatus(project, sha, request.state, {
+        name: request.name,
+        ...(request.ref === undefined ? {} : { ref: request.ref }),
+        ...(request.targetUrl === undefined ? {} : { targetUrl: request.targetUrl }),
+        ...(request.description === undefined ? {} : { description: request.description }),
+      });
+    },
+
+    async createDeployment(project, request) {
+      assertSha(request.sha, true);
+      // https://docs.gitlab.com/api/deployments/#create-a-deployment: every key is required.
+      const created = await deployments.create(
+        project,
+        request.environment,
+        request.sha,
+        request.ref,
+        request.tag ?? false,
+        { status: request.status },
+      );
+      return toDeployment(created as unknown as Raw);
+    },
+
+    async updateDeployment(project, deploymentId, status) {
+      if (!Number.isInteger(deploymentId) || deploymentId <= 0) {
+        throw new GitlabClientError(
+          'INVALID_ARGUMENT',
+          `deployment id must be a positive integer, got ${deploymentId}`,
+        );
+      }
+      // https://docs.gitlab.com/api/deployments/#update-a-deployment
+      return toDeployment((await deployments.edit(project, deploymentId, status)) as unknown as Raw);
     },
 
     close: () => dispatcher.close(),

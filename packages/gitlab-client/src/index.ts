@@ -16,6 +16,11 @@ export type { DesiredStateSource, ExtractLimits } from './source.js';
 export type {
   BranchHead,
   CommitInfo,
+  CommitStatusRequest,
+  CommitStatusState,
+  Deployment,
+  DeploymentRequest,
+  DeploymentStatus,
   FileAction,
   ForceCommitRequest,
   GitlabClient,

@@ -122,6 +122,39 @@ export interface TreeEntry {
   mode: string;
 }
 
+/** States a commit status can be set to (https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit). */
+export type CommitStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
+
+export interface CommitStatusRequest {
+  state: CommitStatusState;
+  /** The status' label (GitLab's `name`, default `default`): one per reporting system. */
+  name: string;
+  /** The branch the status belongs to (default: the first branch containing the commit). */
+  ref?: string;
+  /** http(s) only; GitLab refuses other schemes. */
+  targetUrl?: string;
+  description?: string;
+}
+
+/** Statuses of a deployment made without CI (https://docs.gitlab.com/api/deployments/#create-a-deployment). */
+export type DeploymentStatus = 'running' | 'success' | 'failed' | 'canceled';
+
+export interface DeploymentRequest {
+  /** The environment's name; GitLab creates it on the first deployment. */
+  environment: string;
+  sha: string;
+  /** The branch (or tag) deployed. */
+  ref: string;
+  tag?: boolean;
+  status: DeploymentStatus;
+}
+
+export interface Deployment {
+  id: number;
+  status: string;
+  environment: string;
+}
+
 export interface GitlabClient {
   readonly apiUrl: string;
   getProject(project: ProjectRef): Promise<ProjectInfo>;
@@ -147,7 +180,6 @@ export interface GitlabClient {
   updateMergeRequest(project: ProjectRef, iid: number, update: MergeRequestUpdate): Promise<MergeRequest>;
   getUser(id: number): Promise<GitlabUser | null>;
   findUserByUsername(username: string): Promise<GitlabUser | null>;
-  /** Closes pooled connections. */
   /**
    * Every entry under `path` at `ref` (recursive: blobs and trees), all pages; an empty list when
    * the commit has no such path; NOT_FOUND when the ref does not exist.
@@ -158,5 +190,15 @@ export interface GitlabClient {
   ): Promise<TreeEntry[]>;
   /** The exact bytes of a file at `ref` (raw endpoint), refused past `maxBytes` (default 1 MiB). */
   readRawFile(project: ProjectRef, filePath: string, ref: string, maxBytes?: number): Promise<Buffer>;
+  /**
+   * Sets the status `name` of a commit (POST /projects/:id/statuses/:sha; scope `api`). Setting the
+   * state the status already holds is a 400 "Cannot transition status" from GitLab: REJECTED.
+   */
+  setCommitStatus(project: ProjectRef, sha: string, request: CommitStatusRequest): Promise<void>;
+  /** Records a deployment without CI (POST /projects/:id/deployments; scope `api`). */
+  createDeployment(project: ProjectRef, request: DeploymentRequest): Promise<Deployment>;
+  /** Moves a deployment to a new status (PUT /projects/:id/deployments/:deployment_id; scope `api`). */
+  updateDeployment(project: ProjectRef, deploymentId: number, status: DeploymentStatus): Promise<Deployment>;
+  /** Closes pooled connections. */
   close(): Promise<void>;
 }
