@@ -98,6 +98,61 @@ describe('parseDaemonConfig', () => {
     ['short trigger token', `${GITLAB}triggerToken: short\n`, 'triggerToken', /at least 16/],
     ['zero archive pace', `${GITLAB}archiveRequestsPerMinute: 0\n`, 'archiveRequestsPerMinute', /at least 1/],
     [
+      'plain http webhook',
+      `${GITLAB}notify:\n  - url: http://hooks.example.com/T0/B0/secretpath\n`,
+      'notify[0].url',
+      /must be an https:\/\/ URL/,
+    ],
+    ['webhook not a URL', `${GITLAB}notify:\n  - url: hooks.example.com/x\n`, 'notify[0].url', /https:\/\//],
+    [
+      'webhook with a password',
+      `${GITLAB}notify:\n  - url: https://u:pw@hooks.example.com/x\n`,
+      'notify[0].url',
+      /must not carry a user or password/,
+    ],
+    [
+      'unknown event',
+      `${GITLAB}notify:\n  - url: https://hooks.example.com/x\n    events: [rolledBack, explode]\n`,
+      'notify[0].events[1]',
+      /must be one of rolledBack, rollbackFailed/,
+    ],
+    [
+      'unknown format',
+      `${GITLAB}notify:\n  - url: https://hooks.example.com/x\n    format: teams\n`,
+      'notify[0].format',
+      /must be json or slack/,
+    ],
+    [
+      'no events',
+      `${GITLAB}notify:\n  - url: https://hooks.example.com/x\n    events: []\n`,
+      'notify[0].events',
+      /at least one event/,
+    ],
+    [
+      'unknown notify key',
+      `${GITLAB}notify:\n  - url: https://hooks.example.com/x\n    channel: ops\n`,
+      'notify[0].channel',
+      /unknown key/,
+    ],
+    [
+      'notify not a list',
+      `${GITLAB}notify: https://hooks.example.com/x\n`,
+      'notify',
+      /list of \{ url, format, events \}/,
+    ],
+    [
+      'gitlabReports with git',
+      'gitRepository: /srv/repo.git\nsubfolder: a\ngitlabReports:\n  deployments: false\n',
+      'gitlabReports',
+      /only applies with the GitLab source/,
+    ],
+    [
+      'gitlabReports not a boolean',
+      `${GITLAB}gitlabReports:\n  commitStatus: sometimes\n`,
+      'gitlabReports.commitStatus',
+      /true or false/,
+    ],
+    [
       'archive pace as text',
       `${GITLAB}archiveRequestsPerMinute: five\n`,
       'archiveRequestsPerMinute',
@@ -108,6 +163,31 @@ describe('parseDaemonConfig', () => {
     expect(issue?.message).toMatch(message);
     expect(issue?.file).toBe('/etc/stow/daemon.yaml');
     expect(issue?.line).toBeGreaterThan(0);
+  });
+
+  it('reads notify receivers (URL kept as a Secret) and the GitLab report switches', () => {
+    const config = parseDaemonConfig(
+      `${GITLAB}gitlabReports:\n  deployments: false\nnotify:\n  - url: https://hooks.example.com/T0/B0/secretpath\n    format: slack\n  - url: http://127.0.0.1:9000/hook\n    events: [converged]\n`,
+      '/etc/stow/daemon.yaml',
+    );
+    expect(config.gitlabReports).toEqual({ commitStatus: true, deployments: false });
+    expect(config.notify.map((n) => [n.format, n.events])).toEqual([
+      ['slack', ['rolledBack', 'rollbackFailed', 'recovered', 'jobFailed']],
+      ['json', ['converged']],
+    ]);
+    expect(config.notify[0]?.url.reveal()).toBe('https://hooks.example.com/T0/B0/secretpath');
+    expect(JSON.stringify(config)).not.toContain('secretpath');
+    expect(inspect(config, { depth: 10 })).not.toContain('secretpath');
+    expect(parseDaemonConfig(GITLAB, '/etc/stow/daemon.yaml')).toMatchObject({
+      gitlabReports: { commitStatus: true, deployments: true },
+      notify: [],
+    });
+  });
+
+  it('does not echo a webhook URL in its errors', () => {
+    const issues = issuesOf(`${GITLAB}notify:\n  - url: http://hooks.example.com/secretpath\n`);
+    expect(issues).toHaveLength(1);
+    expect(JSON.stringify(issues)).not.toContain('secretpath');
   });
 
   it('does not echo a token in its errors', () => {

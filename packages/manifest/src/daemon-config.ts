@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type DaemonConfigInput, daemonConfigSchema } from './daemon-schema.js';
+import { type DaemonConfigInput, daemonConfigSchema, type NotifyEvent } from './daemon-schema.js';
 import { parseDuration } from './duration.js';
 import { ManifestError } from './errors.js';
 import { toManifestIssues } from './schema-issues.js';
@@ -18,6 +18,19 @@ export type DesiredStateSourceConfig =
     }
   | { readonly kind: 'git'; readonly repository: string; readonly branch: string | undefined };
 
+/** One `notify:` receiver; its URL is a secret (a Slack webhook URL is a credential). */
+export interface NotifyTarget {
+  readonly url: Secret;
+  readonly format: 'json' | 'slack';
+  readonly events: readonly NotifyEvent[];
+}
+
+/** What the daemon reports to GitLab (GitLab source only; both on unless switched off). */
+export interface GitlabReports {
+  readonly commitStatus: boolean;
+  readonly deployments: boolean;
+}
+
 /** daemon.yaml after validation: paths absolute, durations in ms, tokens wrapped as Secret. */
 export interface DaemonConfig {
   /** Absolute path of the config file; relative paths inside it resolve against its directory. */
@@ -32,6 +45,9 @@ export interface DaemonConfig {
   readonly stateDir: string | undefined;
   readonly triggerToken: Secret | undefined;
   readonly dockerHost: string | undefined;
+  /** Off for a git repository source. */
+  readonly gitlabReports: GitlabReports;
+  readonly notify: readonly NotifyTarget[];
 }
 
 export function parseDaemonConfig(text: string, file: string): DaemonConfig {
@@ -93,6 +109,15 @@ function resolveDaemonConfig(raw: ReturnType<typeof daemonConfigSchema.parse>, f
     stateDir: resolvePath(raw.stateDir),
     triggerToken: raw.triggerToken === undefined ? undefined : new Secret(raw.triggerToken),
     dockerHost: raw.dockerHost,
+    gitlabReports:
+      source.kind === 'gitlab'
+        ? { commitStatus: true, deployments: true, ...raw.gitlabReports }
+        : { commitStatus: false, deployments: false },
+    notify: (raw.notify ?? []).map((target) => ({
+      url: new Secret(target.url),
+      format: target.format,
+      events: target.events,
+    })),
   };
 }
 

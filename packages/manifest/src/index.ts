@@ -1,8 +1,9 @@
 export type { ConfigKind } from './config-kind.js';
 export { detectConfigKind } from './config-kind.js';
-export type { DaemonConfig, DesiredStateSourceConfig } from './daemon-config.js';
+export type { DaemonConfig, DesiredStateSourceConfig, GitlabReports, NotifyTarget } from './daemon-config.js';
 export { parseDaemonConfig, readDaemonConfig } from './daemon-config.js';
-export { daemonConfigSchema } from './daemon-schema.js';
+export type { NotifyEvent } from './daemon-schema.js';
+export { DEFAULT_NOTIFY_EVENTS, daemonConfigSchema, NOTIFY_EVENTS } from './daemon-schema.js';
 export { deploymentPathProblem } from './deployment-path.js';
 export { isDuration, parseDuration } from './duration.js';
 export type { ManifestErrorCode, ManifestIssue } from './errors.js';

@@ -36,6 +36,11 @@ describe('parseStowManifest', () => {
       allowUnpinnedImages: false,
     });
     expect(manifest.containers.webapp?.networks).toEqual(['backend']);
+    const named = parseStowManifest(
+      VALID.replace('  name: webapp\n', '  name: webapp\n  environment: hosts/web 1\n'),
+      'stow.yaml',
+    );
+    expect(named.deployment.environment).toBe('hosts/web 1');
   });
 
   it('accepts every documented container field', () => {
@@ -89,6 +94,13 @@ containers:
       2,
       'deployment.name',
       /must be a string, got number 42/,
+    ],
+    [
+      'bad environment',
+      VALID.replace('  name: webapp\n', '  name: webapp\n  environment: /prod\n'),
+      3,
+      'deployment.environment',
+      /GitLab environment name/,
     ],
     [
       'missing name',

@@ -218,6 +218,19 @@ export const stowManifestSchema = z
           .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
           .optional()
           .describe("this host's daemon, for MR badges and the merge pipeline"),
+        environment: z
+          .string()
+          .min(1)
+          .max(255, { error: 'must be at most 255 characters (a GitLab environment name)' })
+          // GitLab's rule for environment names (https://gitlab.com/gitlab-org/gitlab-foss/-/issues/59520).
+          .regex(/^(?!\/)[a-zA-Z0-9_\-/${}. ]+(?<!\/)$/, {
+            error:
+              "must be a GitLab environment name: letters, digits, '-', '_', '/', '$', '{', '}', '.' and spaces, not starting or ending with '/'",
+          })
+          .optional()
+          .describe(
+            'the GitLab environment deployments of this host are recorded in (default: the subfolder)',
+          ),
         verify: verifySchema
           .default({ stableSeconds: 20, timeoutSeconds: 60 })
           .describe('verification windows after an apply'),
