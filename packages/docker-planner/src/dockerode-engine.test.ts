@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineMessage, toPlannerError } from './dockerode-engine.js';
+import { engineMessage, healthOfStatus, toPlannerError } from './dockerode-engine.js';
 
 /** Shapes of dockerode / docker-modem failures, as they arrive. */
 const httpError = (statusCode: number, message: string) =>
@@ -70,5 +70,16 @@ describe('toPlannerError', () => {
 
   it('engineMessage falls back to the error message', () => {
     expect(engineMessage(new Error('boom'))).toBe('boom');
+  });
+});
+
+describe('healthOfStatus', () => {
+  it('reads the health the list call puts in its Status text', () => {
+    expect(healthOfStatus('Up 2 minutes (healthy)')).toEqual({ health: 'healthy' });
+    expect(healthOfStatus('Up 1 second (health: starting)')).toEqual({ health: 'starting' });
+    expect(healthOfStatus('Up 5 minutes (unhealthy)')).toEqual({ health: 'unhealthy' });
+    expect(healthOfStatus('Up 5 minutes')).toEqual({});
+    expect(healthOfStatus('Exited (1) 3 seconds ago')).toEqual({});
+    expect(healthOfStatus(undefined)).toEqual({});
   });
 });

@@ -38,6 +38,18 @@ export function engineMessage(error: unknown): string {
   return String(message).trim();
 }
 
+/**
+ * The health the list call reports inside its Status text ("Up 2 minutes (healthy)", "(unhealthy)",
+ * "(health: starting)"), so per-container metrics need no inspect per container.
+ */
+export function healthOfStatus(status: string | undefined): {
+  health?: 'healthy' | 'unhealthy' | 'starting';
+} {
+  const match = /\((healthy|unhealthy|health: starting)\)/.exec(status ?? '');
+  if (!match) return {};
+  return { health: match[1] === 'health: starting' ? 'starting' : (match[1] as 'healthy' | 'unhealthy') };
+}
+
 function statusOf(error: unknown): number | undefined {
   const status = (error as EngineFailure | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;
@@ -114,6 +126,7 @@ export function createDockerEngine(docker: Docker, options: DockerEngineOptions 
         name: (c.Names?.[0] ?? '').replace(/^\//, ''),
         state: c.State,
         labels: c.Labels ?? {},
+        ...healthOfStatus(c.Status),
       }));
     },
 

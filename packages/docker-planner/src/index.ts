@@ -11,7 +11,7 @@ export type {
 } from './create-options.js';
 export { memoryBytes, restartPolicyOf, toCreateOptions } from './create-options.js';
 export type { DockerEngineOptions } from './dockerode-engine.js';
-export { createDockerEngine, engineMessage } from './dockerode-engine.js';
+export { createDockerEngine, engineMessage, healthOfStatus } from './dockerode-engine.js';
 export type {
   ContainerInspection,
   DockerEngine,

@@ -21,6 +21,8 @@ export interface ActualContainer {
   /** `State` of the list call = `State.Status` of inspect: created|running|paused|restarting|removing|exited|dead. */
   readonly state: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** From the list call's Status text, "(healthy)" etc.; undefined without a healthcheck. */
+  readonly health?: 'healthy' | 'unhealthy' | 'starting';
 }
 
 export interface ActualNetwork {

@@ -13,7 +13,12 @@ export { exitCodeOf } from './outcome.js';
 export type { PlanSummary } from './plan-summary.js';
 export type { Clock, DeploymentSource } from './ports.js';
 export { systemClock } from './ports.js';
-export type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
+export type {
+  ApplyTarget,
+  ReconcileContext,
+  ReconcileRequest,
+  ReconcileTrigger,
+} from './reconcile-context.js';
 export type { LogFields, LogLevel, ReconcileLog } from './reconcile-log.js';
 export { jsonLinesLog, newReconcileId, silentLog } from './reconcile-log.js';
 export { resolveDeployment } from './resolve-deployment.js';

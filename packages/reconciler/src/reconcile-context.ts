@@ -31,6 +31,16 @@ export interface ReconcileContext {
  */
 export type ReconcileTrigger = 'poll' | 'start' | 'trigger' | 'manual';
 
+/** What a reconcile is about to apply: enough for the daemon to report it (GitLab, notifications). */
+export interface ApplyTarget {
+  readonly gitRevision: string;
+  readonly deploymentHash: string;
+  /** stow.yaml's deployment.name, deployment.environment and deployment.daemonBaseUrl. */
+  readonly deploymentName?: string;
+  readonly environment?: string | undefined;
+  readonly daemonBaseUrl?: string | undefined;
+}
+
 export interface ReconcileRequest {
   readonly trigger: ReconcileTrigger;
   /** A specific commit instead of the default branch head (`stow reconcile --rev`). */
@@ -38,5 +48,5 @@ export interface ReconcileRequest {
   /** Plan only: download, decrypt, hash, observe and plan; change nothing. */
   readonly dryRun?: boolean;
   /** Called once the target is known, before applying: lets the daemon report `reconciling`. */
-  readonly onTarget?: (target: { gitRevision: string; deploymentHash: string }) => void;
+  readonly onTarget?: (target: ApplyTarget) => void;
 }

@@ -143,7 +143,14 @@ async function reconcileLocked(
         ...withWarnings(warnings),
       };
     }
-    request.onTarget?.({ gitRevision, deploymentHash: hash });
+    const { name, environment, daemonBaseUrl } = prepared.manifest.deployment;
+    request.onTarget?.({
+      gitRevision,
+      deploymentHash: hash,
+      deploymentName: name,
+      environment,
+      daemonBaseUrl,
+    });
     return await applyRevision(context, host, prepared, summary);
   } finally {
     await store.discardStaging(stagingDir).catch((error: unknown) => {
