@@ -28,8 +28,21 @@ export interface DaemonBackend {
   resolveCommit(sha: string): Promise<string | undefined>;
   isOnDefaultBranch(sha: string): Promise<boolean>;
   running(): Promise<RunningDeployment | undefined>;
+  /**
+   * The containers of the running deployment as the engine lists them (one list call; no jobs), for
+   * the per-container metrics. Optional: a backend without an engine reports none.
+   */
+  containers?(): Promise<readonly DeploymentContainer[]>;
   /** Deployment hashes whose last attempt failed: the reconciler's quarantine on disk. */
   failedDeployments(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
+}
+
+export interface DeploymentContainer {
+  readonly name: string;
+  /** The engine's state: running, exited, restarting... */
+  readonly state: string;
+  /** undefined: the container has no healthcheck. */
+  readonly health: 'healthy' | 'unhealthy' | 'starting' | undefined;
 }
 
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
@@ -49,6 +62,15 @@ export function backendFromContext(context: ReconcileContext): DaemonBackend {
     },
     isOnDefaultBranch: (sha) => source.isOnDefaultBranch(sha),
     failedDeployments: () => context.quarantine.list(),
+    async containers() {
+      const ref = await store.running();
+      if (!ref) return [];
+      const { deploymentName } = await store.readMetadata(ref);
+      const listed = await context.engine.listContainers();
+      return listed
+        .filter((c) => c.labels['stow.deployment'] === deploymentName && c.labels['stow.job'] === undefined)
+        .map((c) => ({ name: c.name, state: c.state, health: c.health }));
+    },
     async running() {
       const ref = await store.running();
       if (!ref) return undefined;

@@ -1,4 +1,9 @@
-import { newReconcileId, type ReconcileOutcome, type ReconcileTrigger } from '@stow/reconciler';
+import {
+  type ApplyTarget,
+  newReconcileId,
+  type ReconcileOutcome,
+  type ReconcileTrigger,
+} from '@stow/reconciler';
 import type { DaemonBackend, RunningDeployment } from './backend.js';
 import { type ClientRateLimit, clientRateLimit } from './client-rate-limit.js';
 import {
@@ -51,9 +56,26 @@ export interface StatusReport {
   readonly error?: string;
 }
 
-/** Hooks for metrics; every field optional. */
+/**
+ * Hooks for metrics, GitLab reports and notifications; every field optional. They run inside the
+ * reconcile loop: they must return at once (queue their work) and a throw is logged, never propagated.
+ */
 export interface CoreObserver {
+  /** The run found changes and starts applying `target` (called at most once per run). */
+  reconcileApplying?(record: ReconcileRecord, target: ApplyTarget): void;
   reconcileFinished?(record: ReconcileRecord, outcome: ReconcileOutcome): void;
+}
+
+/** One observer that calls each of `observers` in turn. */
+export function combineObservers(...observers: readonly CoreObserver[]): CoreObserver {
+  return {
+    reconcileApplying(record, target) {
+      for (const observer of observers) observer.reconcileApplying?.(record, target);
+    },
+    reconcileFinished(record, outcome) {
+      for (const observer of observers) observer.reconcileFinished?.(record, outcome);
+    },
+  };
 }
 
 export interface DaemonCoreOptions {
@@ -407,6 +429,7 @@ export class DaemonCore {
           onTarget: (target) => {
             record.targetDeploymentHash = target.deploymentHash;
             record.applying = true;
+            this.#observe(() => this.#observer.reconcileApplying?.(record, target));
           },
         },
         log,
@@ -460,7 +483,16 @@ export class DaemonCore {
         break;
     }
     this.#last = record;
-    this.#observer.reconcileFinished?.(record, outcome);
+    this.#observe(() => this.#observer.reconcileFinished?.(record, outcome));
+  }
+
+  /** An observer's throw is a bug in a report, never a reason to fail the reconcile. */
+  #observe(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.#logger.log('error', 'an observer of the reconcile failed', { reason: this.#reason(error) });
+    }
   }
 
   /** Calls the desired-state source; failures other than DaemonError become SOURCE_UNAVAILABLE (503). */

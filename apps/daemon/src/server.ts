@@ -1,13 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import { createGitlabClient } from '@stow/gitlab-client';
 import { type DaemonConfig, parseDaemonConfig } from '@stow/manifest';
 import { createReconcileContext, type ReconcileLog } from '@stow/reconciler';
+import { stateLayout } from '@stow/snapshot-store';
 import fastify from 'fastify';
 import { daemonApp } from './app.js';
 import { backendFromContext, type DaemonBackend } from './backend.js';
-import { DaemonCore } from './daemon-core.js';
+import { type CoreObserver, combineObservers, DaemonCore } from './daemon-core.js';
 import { DaemonError } from './errors.js';
+import { createGitlabReporter, type ReportClient } from './gitlab-reporter.js';
 import { readLockedDownConfig, readTrustedInputs } from './lockdown.js';
 import { type DaemonLogger, jsonLinesLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createNotifier, type NotifierOptions } from './notifier.js';
+import { listenBaseUrl } from './status-url.js';
 import type { ZodApp } from './zod-provider.js';
 
 /** How long SIGTERM waits for the reconcile in progress (verification alone may take 60 s). */
@@ -50,6 +56,10 @@ export interface ServerOptions {
   /** Reconcile once at start (trigger `start`: crash recovery first) and every pollInterval. Default true. */
   readonly reconcile?: boolean;
   readonly stopTimeoutMs?: number;
+  /** The client of the GitLab reports (default: one made from daemon.yaml when the source is GitLab). */
+  readonly gitlabClient?: ReportClient;
+  /** Timing of notification deliveries (tests shorten it). */
+  readonly notifyTiming?: Pick<NotifierOptions, 'timeoutMs' | 'attempts' | 'backoffMs'>;
 }
 
 export interface RunningDaemon {
@@ -61,6 +71,8 @@ export interface RunningDaemon {
   close(reason?: string): Promise<void>;
   /** Settles once close() has finished. */
   readonly closed: Promise<void>;
+  /** Resolves once the GitLab reports and notifications queued so far are sent or given up. */
+  reportsIdle(): Promise<void>;
 }
 
 /** HTTPS only: the daemon refuses to start without tlsCrt and tlsKey, read through checked fds. */
@@ -86,9 +98,15 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
   const tls = await readTls(config, options.tls);
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
   const metrics = createMetrics();
-  const core = new DaemonCore({ backend, logger, observer: metrics.observer });
+  let listenUrl = listenBaseUrl(config.listen); // the bound port replaces port 0 once listening
+  const reports = await reportObservers(options, () => listenUrl);
+  const core = new DaemonCore({
+    backend,
+    logger,
+    observer: combineObservers(metrics.observer, ...reports.observers),
+  });
   await core.loadRememberedFailures();
-  metrics.attach(core);
+  metrics.attach(core, backend.containers?.bind(backend));
 
   const app = fastify({
     logger: false,
@@ -121,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const host = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
   const url = `https://${host}:${port}`;
+  listenUrl = listenBaseUrl({ host: config.listen.host, port });
   logger.log('info', 'daemon listening', { url, poll_interval_ms: config.pollIntervalMs });
 
   let poll: NodeJS.Timeout | undefined;
@@ -144,6 +163,9 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
         app.close(),
         core.stop(options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS),
       ]);
+      // The last reconcile's reports get a moment; they never hold the shutdown for long.
+      await Promise.race([reports.idle(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      await reports.close();
       if (stopped === 'timeout') {
         logger.log(
           'error',
@@ -156,7 +178,62 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
     })();
     return closing;
   };
-  return { url, core, app, close, closed };
+  return { url, core, app, close, closed, reportsIdle: reports.idle };
+}
+
+/**
+ * The GitLab reports (GitLab source, each switchable off) and the notifications (`notify:`) as core
+ * observers. Both queue their work: nothing here can delay or fail a reconcile.
+ */
+async function reportObservers(
+  options: ServerOptions,
+  listenUrl: () => string,
+): Promise<{ observers: CoreObserver[]; idle(): Promise<void>; close(): Promise<void> }> {
+  const { config, logger } = options;
+  const observers: CoreObserver[] = [];
+  const idles: Array<() => Promise<void>> = [];
+  let close = async () => {};
+  const { source, gitlabReports } = config;
+  if (source.kind === 'gitlab' && (gitlabReports.commitStatus || gitlabReports.deployments)) {
+    let client = options.gitlabClient;
+    if (!client) {
+      const ca = process.env.STOW_CACERT ? await readFile(process.env.STOW_CACERT) : undefined;
+      // Short and few: a report is worth less than the daemon's attention.
+      const own = createGitlabClient({
+        apiUrl: source.apiUrl,
+        token: source.token.reveal(),
+        ca,
+        timeoutMs: 10_000,
+        retry: { attempts: 3, maxDelayMs: 10_000 },
+      });
+      close = () => own.close();
+      client = own;
+    }
+    const reporter = createGitlabReporter({
+      client,
+      project: source.project,
+      subfolder: config.subfolder,
+      reports: gitlabReports,
+      listenUrl,
+      logger,
+    });
+    observers.push(reporter.observer);
+    idles.push(reporter.idle);
+  }
+  if (config.notify.length > 0) {
+    const notifier = createNotifier({
+      ...options.notifyTiming,
+      targets: config.notify,
+      stateFile: `${stateLayout(config.stateDir).stowDir}/notifications.json`,
+      host: config.subfolder,
+      listenUrl,
+      logger,
+    });
+    await notifier.load();
+    observers.push(notifier.observer);
+    idles.push(notifier.idle);
+  }
+  return { observers, idle: async () => void (await Promise.all(idles.map((idle) => idle()))), close };
 }
 
 export interface RunDaemonOptions {
@@ -170,6 +247,8 @@ export interface RunDaemonOptions {
   readonly reconcile?: boolean;
   readonly stopTimeoutMs?: number;
   readonly limits?: Partial<ConnectionLimits>;
+  readonly gitlabClient?: ReportClient;
+  readonly notifyTiming?: ServerOptions['notifyTiming'];
 }
 
 /**
@@ -195,6 +274,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<RunningDaemo
     secrets: [
       loaded.source.kind === 'gitlab' ? loaded.source.token.reveal() : undefined,
       loaded.triggerToken?.reveal(),
+      // Webhook URLs are credentials (a Slack webhook URL is one).
+      ...loaded.notify.map((target) => target.url.reveal()),
     ],
   });
   const trusted = await readTrustedInputs(loaded);
@@ -217,6 +298,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<RunningDaemo
     limits: options.limits,
     reconcile: options.reconcile,
     stopTimeoutMs: options.stopTimeoutMs,
+    gitlabClient: options.gitlabClient,
+    notifyTiming: options.notifyTiming,
   });
   if (options.handleSignals !== false) {
     const onSignal = (signal: NodeJS.Signals) => void daemon.close(signal);

@@ -20,6 +20,8 @@ export function testDaemonConfig(
     stateDir: undefined,
     triggerToken: undefined,
     dockerHost: undefined,
+    gitlabReports: { commitStatus: false, deployments: false },
+    notify: [],
     ...overrides,
   };
 }

@@ -30,6 +30,8 @@ export class FakeBackend implements DaemonBackend {
    * releases it; `stow reconcile` in another process may change it too (tests write it directly).
    */
   readonly quarantine = new Map<string, string>();
+  /** What stow.yaml says beside the hashes (deployment.environment, daemonBaseUrl), passed to onTarget. */
+  targetExtras: { environment?: string; daemonBaseUrl?: string } = {};
 
   constructor(commits: Record<string, { deploymentHash: string; onDefaultBranch?: boolean }>, head: string) {
     for (const [commit, value] of Object.entries(commits)) {
@@ -63,7 +65,12 @@ export class FakeBackend implements DaemonBackend {
       this.quarantine.delete(deploymentHash);
       return { kind: 'converged', deploymentHash, gitRevision: revision, changed: false, plan };
     }
-    request.onTarget?.({ gitRevision: revision, deploymentHash });
+    request.onTarget?.({
+      gitRevision: revision,
+      deploymentHash,
+      deploymentName: 'web',
+      ...this.targetExtras,
+    });
     await sleep(this.reconcileMs);
     const reason = this.failing.get(deploymentHash);
     if (reason !== undefined) {
