@@ -55,7 +55,12 @@ it(`[slow] ${RECONCILES} reconciles alternating two revisions: all converge, not
       head.sha,
     );
     lastId = status.reconcile?.id ?? '';
-    outcomes.push(`${status.reconcile?.outcome}:${status.state}`);
+    outcomes.push(
+      `${status.reconcile?.outcome}:${status.state}` +
+        (status.state === 'running'
+          ? ''
+          : ` (run ${n}: ${status.reconcile?.reason ?? ''} ${status.error ?? ''})`),
+    );
     if (n === WARM_UP) fdsAfterWarmUp = openFds(pid);
   }
 

@@ -130,3 +130,14 @@ export class StowProcess {
     for (const waiter of matched) waiter.resolve(entry);
   }
 }
+
+/** The one-line verdict `stow reconcile` prints last (after the JSON log lines on stderr). */
+export function verdictOf(result: StowResult): string {
+  return (
+    `${result.stderr}${result.stdout}`
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'))
+      .at(-1) ?? ''
+  );
+}
