@@ -146,8 +146,11 @@ try {
     await https(`${url}/trigger?head_hash=${sha}`, ca, 'POST');
     last = await waitFinished(sha, last.reconcile.id);
     durations.push(Date.now() - t0);
+    // A run counts as failed when it did not converge, or when /status does not say so truthfully.
     if (last.reconcile.outcome !== 'converged' || last.state !== 'running')
-      failures.push(`${n}: ${last.reconcile.outcome} ${last.reconcile.reason ?? ''}`);
+      failures.push(
+        `${n}: ${last.reconcile.outcome}/${last.state} ${last.reconcile.reason ?? ''} ${last.error ?? ''}`,
+      );
     if (n === BASELINE_AT) baseline = { rss: rssMiB(pid), fds: fds(pid) };
     if (n % 50 === 0 || n === BASELINE_AT || n === RECONCILES) {
       rows.push([
@@ -176,7 +179,11 @@ try {
     ),
   );
   const checks = [
-    ['failures', failures.length === 0, failures.length ? failures.slice(0, 5).join('; ') : '0'],
+    [
+      'failures',
+      failures.length === 0,
+      failures.length ? `${failures.length}: ${failures.slice(0, 3).join('; ')}` : '0',
+    ],
     ['containers (3)', containers === 3, containers],
     ['networks (1)', networks === 1, networks],
     ['snapshots (2)', snapshots === 2, snapshots],
