@@ -76,6 +76,8 @@ export class FaultHost {
   readonly undo: Array<() => unknown> = [];
   host!: TestHost;
   webPort = 0;
+  /** Where the daemon listens (daemon.yaml refuses port 0). */
+  apiPort = 0;
   ca = '';
   #options: HostOptions;
 
@@ -89,6 +91,7 @@ export class FaultHost {
     const host = new FaultHost(name, options);
     host.host = await loadTestHost();
     host.webPort = await freePort();
+    host.apiPort = await freePort();
     mkdirSync(host.repoDir);
     host.git('init', '-q', '-b', 'main');
     host.git('config', 'user.email', 'fault@stow.invalid');
@@ -123,7 +126,7 @@ export class FaultHost {
         `gitRepository: ${this.repoDir}`,
         'branch: main',
         `subfolder: ${this.subfolder}`,
-        'listen: 127.0.0.1:0',
+        `listen: 127.0.0.1:${this.apiPort}`,
         'tlsCrt: tls.crt',
         'tlsKey: tls.key',
         `stateDir: ${this.stateDir}`,
