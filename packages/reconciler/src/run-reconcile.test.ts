@@ -126,7 +126,7 @@ describe('runReconcile', () => {
     expect(outcome).toMatchObject({
       kind: 'rollbackFailed',
       reason:
-        'db: restarted 2 times, now restarting; previous deployment did not verify: app: unhealthy (last probe exit code 1)',
+        'db: restarted 2 times (last exit 1), now restarting; previous deployment did not verify: app: unhealthy (last probe exit code 1)',
     });
     expect(exitCodeOf(outcome)).toBe(3);
   });

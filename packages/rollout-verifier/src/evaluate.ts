@@ -59,7 +59,8 @@ function judge(
   if (observation.restartCount > 0) {
     const times = observation.restartCount === 1 ? '1 time' : `${observation.restartCount} times`;
     // RestartCount only drops on a manual start, which verification never does: this will not heal.
-    return invalid(`restarted ${times}${observation.status === 'running' ? '' : `, now ${state}`}`, true);
+    const now = observation.status === 'running' ? '' : `, now ${state}`;
+    return invalid(`restarted ${times}${lastExitOf(observation)}${now}`, true);
   }
   if (observation.status !== 'running') return invalid(state);
   const health = observation.health;
@@ -74,6 +75,16 @@ function judge(
     );
   }
   return invalid(`health ${health.status}`);
+}
+
+/**
+ * Why the last run of a restarted container ended, as inspect still tells it: ` (last exit 137, OOM
+ * killed)`. Empty when the state text says it already (exited, dead) or the engine keeps no cause.
+ */
+function lastExitOf(observation: Extract<Observation, { exists: true }>): string {
+  if (observation.status === 'exited' || observation.status === 'dead') return '';
+  if (observation.exitCode === 0 && !observation.oomKilled) return '';
+  return ` (last exit ${observation.exitCode}${observation.oomKilled ? ', OOM killed' : ''})`;
 }
 
 function stateText(observation: Extract<Observation, { exists: true }>): string {
