@@ -131,7 +131,11 @@ describe('snapshot store', () => {
     await fs.mkdir(path.join(staging, '.stow-snapshot.json'));
     await expect(
       store.commit({ stagingDir: staging, metadata: metadata(hashOf('a')), renderedManifest: 'r\n' }),
-    ).rejects.toMatchObject({ code: 'IO_FAILED', path: path.join(staging, '.stow-snapshot.json') });
+    ).rejects.toMatchObject({
+      code: 'IO_FAILED',
+      path: path.join(store.layout.snapshotsDir, hashOf('a')),
+      message: expect.stringContaining(`cannot write ${path.join(staging, '.stow-snapshot.json')}`),
+    });
     expect(await fs.readdir(store.layout.snapshotsDir)).toEqual([]);
     await store.discardStaging(staging);
     expect(await fs.readdir(store.layout.stagingDir)).toEqual([]);

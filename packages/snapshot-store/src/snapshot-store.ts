@@ -140,8 +140,17 @@ export function createSnapshotStore(stateDir?: string, options: SnapshotStoreOpt
       }
       // The tree gets its metadata while still in staging and appears under snapshots/ complete, by one
       // rename: a full disk or a crash leaves nothing there that looks like a snapshot.
-      await restrictPermissions(stagingDir, new Set(metadata.secretFiles));
-      await writeMetadata(stagingDir, metadata, renderedManifest);
+      try {
+        await restrictPermissions(stagingDir, new Set(metadata.secretFiles));
+        await writeMetadata(stagingDir, metadata, renderedManifest);
+      } catch (cause) {
+        // Name the snapshot an operator looks for, beside the file that could not be written.
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new SnapshotStoreError('IO_FAILED', `cannot write snapshot ${dir}: ${reason}`, {
+          path: dir,
+          cause,
+        });
+      }
       // A directory without its metadata is a half-written snapshot of an older stow: replaced.
       await fs.rm(dir, { recursive: true, force: true }).catch((cause: unknown) => {
         throw ioError(`cannot remove the incomplete snapshot ${dir}`, dir, cause);
