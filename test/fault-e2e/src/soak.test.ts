@@ -34,7 +34,8 @@ it(`[slow] ${RECONCILES} reconciles alternating two revisions: all converge, not
     extraNames: ['cache'],
     verify: { stableSeconds: 1, timeoutSeconds: 20 },
   });
-  await h.commit(revision(0));
+  // run.txt from the first commit on: exactly two deployment hashes alternate.
+  await h.commit(revision(0), { 'run.txt': '0\n' });
   const daemon = await h.startDaemon();
   expect((await daemon.finishedRun()).reconcile?.outcome).toBe('converged');
   const pid = daemon.process.pid;
