@@ -35,10 +35,10 @@ describe('evaluate', () => {
       'restarted 2 times (last exit 137, OOM killed), now restarting',
     ],
     [
-      'running again after a crash',
-      [running('web', { restartCount: 1, exitCode: 3 })],
+      'running again after an OOM kill (the engine reset its exit code)',
+      [running('web', { restartCount: 1, exitCode: 0, oomKilled: true })],
       false,
-      'restarted 1 time (last exit 3)',
+      'restarted 1 time (OOM killed)',
     ],
     [
       'exited after retries',

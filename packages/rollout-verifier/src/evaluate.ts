@@ -80,11 +80,16 @@ function judge(
 /**
  * Why the last run of a restarted container ended, as inspect still tells it: ` (last exit 137, OOM
  * killed)`. Empty when the state text says it already (exited, dead) or the engine keeps no cause.
+ * A running container's exit code is the engine's reset 0, not its last exit: only OOMKilled is
+ * shown then (when the engine still reports it; some versions reset it on start, too).
  */
 function lastExitOf(observation: Extract<Observation, { exists: true }>): string {
   if (observation.status === 'exited' || observation.status === 'dead') return '';
-  if (observation.exitCode === 0 && !observation.oomKilled) return '';
-  return ` (last exit ${observation.exitCode}${observation.oomKilled ? ', OOM killed' : ''})`;
+  const parts: string[] = [];
+  if (observation.status !== 'running' && observation.exitCode !== 0)
+    parts.push(`last exit ${observation.exitCode}`);
+  if (observation.oomKilled) parts.push('OOM killed');
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function stateText(observation: Extract<Observation, { exists: true }>): string {
