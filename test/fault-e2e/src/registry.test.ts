@@ -51,34 +51,38 @@ describe('the registry fails while the new image is pulled', () => {
   });
 
   // Slow (about 60 s): the engine retries a broken layer download 5 times, 5 to 20 s apart.
-  it('[slow] the registry cuts the layer blob midway: nothing stopped, the old version serves', async () => {
-    await h.commit({ web: 'http-ok' });
-    expect((await h.reconcile()).code).toBe(0);
-    const before = await h.containerIds();
-    const v1 = h.runningHash();
-    const cut = new FaultProxy(
-      { host: '127.0.0.1', port: 0 },
-      { host: '127.0.0.1', port: Number(h.host.registry.split(':')[1]) },
-      // 64 KiB of a blob answer (headers included), then the connection is cut.
-      {
-        onRequest: (line) =>
-          /\/blobs\/sha256:/.test(line) && line.startsWith('GET') ? 64 * 1024 : undefined,
-      },
-    );
-    await cut.up();
-    h.undo.push(() => cut.down());
-    const fresh = uniqueImage(h.host.registry, h.image('http-ok-2'), `cut-${h.id}`);
-    await h.commit({ webRef: fresh.pinnedAt(cut.address) });
+  it(
+    '[slow] the registry cuts the layer blob midway: nothing stopped, the old version serves',
+    async () => {
+      await h.commit({ web: 'http-ok' });
+      expect((await h.reconcile()).code).toBe(0);
+      const before = await h.containerIds();
+      const v1 = h.runningHash();
+      const cut = new FaultProxy(
+        { host: '127.0.0.1', port: 0 },
+        { host: '127.0.0.1', port: Number(h.host.registry.split(':')[1]) },
+        // 64 KiB of a blob answer (headers included), then the connection is cut.
+        {
+          onRequest: (line) =>
+            /\/blobs\/sha256:/.test(line) && line.startsWith('GET') ? 64 * 1024 : undefined,
+        },
+      );
+      await cut.up();
+      h.undo.push(() => cut.down());
+      const fresh = uniqueImage(h.host.registry, h.image('http-ok-2'), `cut-${h.id}`);
+      await h.commit({ webRef: fresh.pinnedAt(cut.address) });
 
-    const result = await h.reconcile();
-    expect(
-      cut.requests.some((r) => r.includes('/blobs/sha256:')),
-      'a blob was requested through the proxy',
-    ).toBe(true);
-    expect(result.stderr).toMatch(/pull/);
-    expect(await h.containerIds()).toEqual(before);
-    expect(await h.served('http-ok v1')).toContain('http-ok v1');
-    expect(result.code, verdictOf(result)).toBe(2);
-    await h.expectSettled({ hash: v1 ?? '', serves: 'http-ok v1' });
-  });
+      const result = await h.reconcile();
+      expect(
+        cut.requests.some((r) => r.includes('/blobs/sha256:')),
+        'a blob was requested through the proxy',
+      ).toBe(true);
+      expect(result.stderr).toMatch(/pull/);
+      expect(await h.containerIds()).toEqual(before);
+      expect(await h.served('http-ok v1')).toContain('http-ok v1');
+      expect(result.code, verdictOf(result)).toBe(2);
+      await h.expectSettled({ hash: v1 ?? '', serves: 'http-ok v1' });
+    },
+    10 * 60_000,
+  ); // the engine's own retries take about 60 s; more on a loaded host
 });

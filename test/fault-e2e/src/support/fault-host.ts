@@ -224,10 +224,10 @@ ${extra}`;
     return Object.fromEntries([...(await this.managed())].map(([name, c]) => [name, c.Id]));
   }
 
-  /** What a user of the service gets from `web` now (waits up to 10 s for `expected`). */
+  /** What a user of the service gets from `web` now (waits up to 30 s for `expected`: a loaded host). */
   async served(expected: string): Promise<string> {
     let text = '';
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 60; i++) {
       text = await httpGetText(this.webPort);
       if (text.includes(expected)) return text;
       await new Promise((resolve) => setTimeout(resolve, 500));
