@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,9 +98,18 @@ execFileSync(
   { stdio: 'ignore' },
 );
 const ca = readFileSync(path.join(etc, 'tls.crt'), 'utf8');
+// daemon.yaml refuses port 0: probe a free one.
+const apiPort = await new Promise((resolve, reject) => {
+  const probe = createServer();
+  probe.on('error', reject);
+  probe.listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
 writeFileSync(
   path.join(etc, 'daemon.yaml'),
-  `gitRepository: ${repo}\nbranch: main\nsubfolder: host\nlisten: 127.0.0.1:0\ntlsCrt: tls.crt\ntlsKey: tls.key\nstateDir: ${stateDir}\npollInterval: 1h\n`,
+  `gitRepository: ${repo}\nbranch: main\nsubfolder: host\nlisten: 127.0.0.1:${apiPort}\ntlsCrt: tls.crt\ntlsKey: tls.key\nstateDir: ${stateDir}\npollInterval: 1h\n`,
 );
 for (const f of readdirSync(etc)) chmodSync(path.join(etc, f), 0o400);
 chmodSync(etc, 0o500);
@@ -109,6 +119,12 @@ const daemon = spawn(STOW, ['daemon', '--config', path.join(etc, 'daemon.yaml')]
 });
 const log = [];
 let url;
+daemon.on('exit', (code, signal) => {
+  if (url === undefined) {
+    console.error(`stow daemon exited before listening (${signal ?? code})`);
+    process.exit(1);
+  }
+});
 let buffer = '';
 daemon.stdout.setEncoding('utf8');
 daemon.stdout.on('data', (chunk) => {
