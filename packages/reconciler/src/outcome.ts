@@ -11,6 +11,8 @@ export type ReconcileStep =
   | 'manifest'
   | 'observe'
   | 'plan'
+  /** Pulling the target's images, before anything changes (a failure is `failed`, not a rollback). */
+  | 'pull'
   | 'snapshot'
   | 'apply'
   | 'verify'

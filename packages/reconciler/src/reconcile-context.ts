@@ -20,6 +20,8 @@ export interface ReconcileContext {
   readonly log: ReconcileLog;
   /** How long to wait for another stow process holding the host lock (default 10 minutes). */
   readonly lockWaitMs?: number;
+  /** How long a rollback waits for a Docker engine that does not answer (default 60 s). */
+  readonly engineWaitMs?: number;
   /** Snapshots kept besides running and previous (default 5). */
   readonly keepSnapshots?: number;
 }

@@ -28,6 +28,7 @@ export async function rollBack(context: ReconcileContext, deploymentName: string
       to: target.manifest ? target.deploymentHash : 'nothing (first deploy)',
       deployment: target.deploymentName,
     });
+    await waitForEngine(context);
     const result = await convergeTo(context, target);
     if (result.ok) return { ok: true, restoredDeploymentHash: result.restoredDeploymentHash };
     return {
@@ -39,6 +40,35 @@ export async function rollBack(context: ReconcileContext, deploymentName: string
     };
   } catch (error) {
     return { ok: false, reason: `rollback failed: ${reasonOf(error)}` };
+  }
+}
+
+/** How long a rollback waits for an engine that does not answer (dockerd restarting) by default. */
+const DEFAULT_ENGINE_WAIT_MS = 60_000;
+const ENGINE_PROBE_MS = 1000;
+
+/**
+ * A rollback needs the engine: when it does not answer (the failure may have been dockerd restarting),
+ * wait for it a bounded time (`engineWaitMs`) rather than give up at once and leave the host half
+ * applied. Returns when the engine answers or the time is up; the rollback's plan then reports why.
+ */
+async function waitForEngine(context: ReconcileContext): Promise<void> {
+  const { engine, clock, log } = context;
+  const deadline = clock.now() + (context.engineWaitMs ?? DEFAULT_ENGINE_WAIT_MS);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await engine.listContainers();
+      if (attempt > 0) log.log('info', 'the Docker engine answers again', { waited_probes: attempt });
+      return;
+    } catch (error) {
+      if (attempt === 0)
+        log.log('warn', 'the Docker engine does not answer: waiting for it before rolling back', {
+          reason: reasonOf(error),
+          wait_ms: context.engineWaitMs ?? DEFAULT_ENGINE_WAIT_MS,
+        });
+      if (clock.now() >= deadline) return;
+      await clock.sleep(ENGINE_PROBE_MS);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import type { HostLock } from '@stow/snapshot-store';
 import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
 import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
+import { pullImages } from './pull-images.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
 import { convergeTo, rollBack, targetOfPrevious } from './rollback.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
@@ -151,6 +152,7 @@ async function reconcileLocked(
       environment,
       daemonBaseUrl,
     });
+    await step('pull', () => pullImages(context, target));
     return await applyRevision(context, host, prepared, summary);
   } finally {
     await store.discardStaging(stagingDir).catch((error: unknown) => {
@@ -160,7 +162,7 @@ async function reconcileLocked(
   }
 }
 
-/** snapshot -> switch running-config -> apply -> verify -> confirm, or roll back. */
+/** (images pulled) snapshot -> switch running-config -> apply -> verify -> confirm, or roll back. */
 async function applyRevision(
   context: ReconcileContext,
   host: HostChanges,

@@ -1,4 +1,4 @@
-export type RolloutVerifierErrorCode = 'INVALID_OPTIONS' | 'OBSERVE_FAILED';
+export type RolloutVerifierErrorCode = 'INVALID_OPTIONS';
 
 /** The one error class of @stow/rollout-verifier. */
 export class RolloutVerifierError extends Error {

@@ -29,6 +29,18 @@ describe('evaluate', () => {
     ],
     ['running after 2 restarts', [running('web', { restartCount: 2 })], false, 'restarted 2 times'],
     [
+      'restarting after an OOM kill',
+      [running('web', { status: 'restarting', restartCount: 2, exitCode: 137, oomKilled: true })],
+      false,
+      'restarted 2 times (last exit 137, OOM killed), now restarting',
+    ],
+    [
+      'running again after an OOM kill (the engine reset its exit code)',
+      [running('web', { restartCount: 1, exitCode: 0, oomKilled: true })],
+      false,
+      'restarted 1 time (OOM killed)',
+    ],
+    [
       'exited after retries',
       [running('web', { status: 'exited', exitCode: 3, restartCount: 2 })],
       false,

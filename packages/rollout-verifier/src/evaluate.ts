@@ -59,7 +59,8 @@ function judge(
   if (observation.restartCount > 0) {
     const times = observation.restartCount === 1 ? '1 time' : `${observation.restartCount} times`;
     // RestartCount only drops on a manual start, which verification never does: this will not heal.
-    return invalid(`restarted ${times}${observation.status === 'running' ? '' : `, now ${state}`}`, true);
+    const now = observation.status === 'running' ? '' : `, now ${state}`;
+    return invalid(`restarted ${times}${lastExitOf(observation)}${now}`, true);
   }
   if (observation.status !== 'running') return invalid(state);
   const health = observation.health;
@@ -74,6 +75,21 @@ function judge(
     );
   }
   return invalid(`health ${health.status}`);
+}
+
+/**
+ * Why the last run of a restarted container ended, as inspect still tells it: ` (last exit 137, OOM
+ * killed)`. Empty when the state text says it already (exited, dead) or the engine keeps no cause.
+ * A running container's exit code is the engine's reset 0, not its last exit: only OOMKilled is
+ * shown then (when the engine still reports it; some versions reset it on start, too).
+ */
+function lastExitOf(observation: Extract<Observation, { exists: true }>): string {
+  if (observation.status === 'exited' || observation.status === 'dead') return '';
+  const parts: string[] = [];
+  if (observation.status !== 'running' && observation.exitCode !== 0)
+    parts.push(`last exit ${observation.exitCode}`);
+  if (observation.oomKilled) parts.push('OOM killed');
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function stateText(observation: Extract<Observation, { exists: true }>): string {

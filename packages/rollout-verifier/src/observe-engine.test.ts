@@ -41,7 +41,7 @@ describe('observeContainers over the Docker port', () => {
     [{ kind: 'unhealthy', probeExitCode: 7 } as const, 'unhealthy (last probe exit code 7)'],
     [{ kind: 'exits', exitCode: 137, oomKilled: true } as const, 'exited (code 137, OOM killed)'],
     [{ kind: 'exits', exitCode: 3 } as const, 'exited (code 3)'],
-    [{ kind: 'restarts', restartCount: 2 } as const, 'restarted 2 times, now restarting'],
+    [{ kind: 'restarts', restartCount: 2 } as const, 'restarted 2 times (last exit 1), now restarting'],
   ])('a container that does %j is judged "%s"', async (behaviour, reason) => {
     const engine = new FakeEngine();
     engine.script({ name: 'web' }, behaviour);
@@ -58,7 +58,7 @@ describe('observeContainers over the Docker port', () => {
     expect(JSON.stringify(evaluation)).not.toContain('hunter22');
   });
 
-  it('passes engine failures on (verifyRollout reports them as OBSERVE_FAILED)', async () => {
+  it('passes engine failures on (verifyRollout counts them as invalid observations)', async () => {
     const engine = new FakeEngine();
     engine.unreachable = true;
     await expect(observeContainers(engine, ['web'])()).rejects.toMatchObject({ code: 'ENGINE_UNREACHABLE' });

@@ -176,22 +176,46 @@ describe('verifyRollout', () => {
     });
   });
 
-  it('rejects impossible options and wraps observe failures', async () => {
+  it('rejects impossible options', async () => {
     await expect(run([OK], { stableMs: 20_000, timeoutMs: 10_000 })).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
     });
     await expect(run([OK], { pollMs: 0 })).rejects.toBeInstanceOf(RolloutVerifierError);
-    const failing = verifyRollout({
+  });
+
+  it('counts an engine it cannot reach as invalid observations: the window starts again once it answers', async () => {
+    const clock = fakeClock();
+    const answers: Array<Observation[] | Error> = [
+      OK,
+      new Error('connect ENOENT /var/run/docker.sock'),
+      new Error('socket hang up'),
+      OK,
+    ];
+    let index = 0;
+    const outcome = await verifyRollout({
+      observe: async () => {
+        const answer = answers[Math.min(index++, answers.length - 1)];
+        if (answer instanceof Error) throw answer;
+        return answer ?? [];
+      },
+      clock,
+      stableMs: 3000,
+      timeoutMs: 10_000,
+      pollMs: 1000,
+      expected,
+    });
+    expect(outcome).toEqual({ ok: true, stableSinceMs: 3000, elapsedMs: 6000 });
+  });
+
+  it('fails at the timeout when the engine never answers, naming why nothing was observed', async () => {
+    const { outcome } = await run([], {
       observe: async () => {
         throw new Error('socket hang up');
       },
-      stableMs: 0,
-      timeoutMs: 1000,
-      expected,
     });
-    await expect(failing).rejects.toMatchObject({
-      code: 'OBSERVE_FAILED',
-      message: 'observing deployment shop: socket hang up',
+    expect(outcome).toMatchObject({
+      ok: false,
+      summary: 'web: not observed (socket hang up); db: not observed (socket hang up)',
     });
   });
 

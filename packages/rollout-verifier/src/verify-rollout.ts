@@ -47,14 +47,40 @@ export type VerifyOutcome =
     };
 
 /**
+ * One observation, judged. An engine that cannot be reached (dockerd restarting, a socket that
+ * refuses) is an invalid observation, not a failed deployment: every container reads `not observed`
+ * and the stable window starts again, until the engine answers or the timeout ends verification.
+ */
+async function observeAndEvaluate(
+  options: VerifyOptions,
+  firstIds: Record<string, string>,
+): Promise<Evaluation> {
+  let observations: readonly Observation[];
+  try {
+    observations = await options.observe();
+  } catch (error) {
+    const reason = `not observed (${error instanceof Error ? error.message : String(error)})`;
+    const verdict = { valid: false, reason, terminal: false };
+    return {
+      valid: false,
+      containers: Object.fromEntries(options.expected.containers.map((name) => [name, verdict])),
+    };
+  }
+  const evaluation = evaluate(observations, options.expected, firstIds);
+  for (const o of observations) if (o.exists && firstIds[o.name] === undefined) firstIds[o.name] = o.id;
+  return evaluation;
+}
+
+/**
  * Polls until the whole deployment has been valid for `stableMs` without a break (SPEC section 8); the window
  * must end within `timeoutMs` of the start. Any invalid observation resets the window. Fails at `timeoutMs`, or
  * earlier when (a) while invalid, the next poll plus a full window would end after the timeout, (b) a window that
  * just started can no longer end in time (slow observations), or (c) a container can never become valid again
- * (it restarted or was replaced). The result names the last reason per container.
+ * (it restarted or was replaced). The result names the last reason per container. An observation
+ * that fails (engine unreachable) counts as invalid.
  */
 export async function verifyRollout(options: VerifyOptions): Promise<VerifyOutcome> {
-  const { stableMs, timeoutMs, expected } = options;
+  const { stableMs, timeoutMs } = options;
   const pollMs = options.pollMs ?? 1000;
   const clock = options.clock ?? systemClock;
   if (!(stableMs >= 0) || !(timeoutMs > 0) || !(pollMs > 0) || stableMs > timeoutMs) {
@@ -75,23 +101,9 @@ export async function verifyRollout(options: VerifyOptions): Promise<VerifyOutco
   };
 
   for (;;) {
-    let observations: readonly Observation[];
-    try {
-      observations = await options.observe();
-    } catch (error) {
-      if (error instanceof RolloutVerifierError) throw error;
-      throw new RolloutVerifierError(
-        'OBSERVE_FAILED',
-        `observing deployment ${expected.deploymentName}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    const evaluation = await observeAndEvaluate(options, firstIds);
     const now = clock.now();
     const elapsed = now - start;
-    const evaluation = evaluate(observations, expected, firstIds);
-    for (const o of observations) if (o.exists && firstIds[o.name] === undefined) firstIds[o.name] = o.id;
 
     if (evaluation.valid) {
       stableSince ??= now;

@@ -103,7 +103,7 @@ async function releaseIfOurs(lockFile: string, owner: LockOwner): Promise<void> 
   if (holder?.pid === owner.pid && holder.since === owner.since) await fs.rm(lockFile, { force: true });
 }
 
-function processIsAlive(pid: number): boolean {
+export function processIsAlive(pid: number): boolean {
   if (pid <= 0) return false;
   try {
     process.kill(pid, 0);

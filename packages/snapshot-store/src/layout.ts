@@ -6,7 +6,7 @@ import path from 'node:path';
  * under systemd, unless daemon.yaml's `stateDir` or `--state-dir` says otherwise):
  *
  *   .stow/snapshots/<deployment_hash>/   one directory per deployed state, with its metadata
- *   .stow/staging/<id>/                  downloads being prepared; deleted on start
+ *   .stow/staging/<pid>-<id>/            downloads being prepared; a dead process's are deleted
  *   .stow/lock                           the host lock shared by the CLI and the daemon
  *   .stow/state.json                     outcomes and the quarantine of failed deployment hashes
  *   running-config -> .stow/snapshots/<hash>

@@ -19,6 +19,8 @@ async function freshStore() {
 }
 
 const hashOf = (c: string) => c.repeat(64);
+const deadPid = 4_194_305; // above Linux's pid_max: never a running process
+const livePid = 4_194_306;
 function metadata(hash: string, overrides: Partial<SnapshotMetadata> = {}): SnapshotMetadata {
   return {
     deploymentName: 'webapp',
@@ -55,12 +57,31 @@ const mode = async (file: string) => (await fs.stat(file)).mode & 0o777;
 describe('snapshot store', () => {
   it('lays out its state under .stow with 0700 directories and clears staging leftovers', async () => {
     const { root, store } = await freshStore();
-    const leftover = await store.createStaging();
-    await fs.writeFile(path.join(leftover, 'x'), 'half a download');
-    await store.prepare();
-    expect(await fs.readdir(path.join(root, '.stow/staging'))).toEqual([]);
+    const staging = path.join(root, '.stow/staging');
+    // A dead process's download (kill -9), one of ours nobody uses any more, one of an older stow.
+    for (const name of [`${deadPid}-1-aaaa`, `${process.pid}-1-bbbb`, '1764000000000-cccc']) {
+      await fs.mkdir(path.join(staging, name));
+      await fs.writeFile(path.join(staging, name, 'x'), 'half a download');
+    }
+    await createSnapshotStore(root, { isAlive: (pid) => pid !== deadPid }).prepare();
+    expect(await fs.readdir(staging)).toEqual([]);
     expect(await mode(path.join(root, '.stow'))).toBe(0o700);
     expect(store.layout.runningConfig).toBe(path.join(root, 'running-config'));
+  });
+
+  it("leaves another live download alone: a reconcile starting beside the daemon's commit resolution", async () => {
+    const { root, store } = await freshStore();
+    const resolving = await store.createStaging();
+    await fs.writeFile(path.join(resolving, 'stow.yaml'), 'being extracted\n');
+    const otherProcess = path.join(root, '.stow/staging', `${livePid}-1-dddd`);
+    await fs.mkdir(otherProcess);
+    // A second store over the same state directory, as the daemon's reconcile and resolver have.
+    await createSnapshotStore(root, { isAlive: (pid) => pid === livePid }).prepare();
+    expect(await fs.readFile(path.join(resolving, 'stow.yaml'), 'utf8')).toBe('being extracted\n');
+    expect(await fs.stat(otherProcess)).toBeTruthy();
+    await store.discardStaging(resolving);
+    await createSnapshotStore(root, { isAlive: () => false }).prepare();
+    expect(await fs.readdir(path.join(root, '.stow/staging'))).toEqual([]);
   });
 
   it('commits a staged tree with the five metadata files and protective modes', async () => {
@@ -99,6 +120,36 @@ describe('snapshot store', () => {
       renderedManifest: 'x',
     });
     expect(await fs.readFile(path.join(ref.dir, '.git-revision'), 'utf8')).toBe(`${'b'.repeat(40)}\n`);
+    expect(await fs.readdir(store.layout.stagingDir)).toEqual([]);
+  });
+
+  it('leaves nothing under snapshots/ when the metadata cannot be written (a full disk)', async () => {
+    const { store } = await freshStore();
+    const staging = await store.createStaging();
+    await fs.writeFile(path.join(staging, 'stow.yaml'), 'deployment: { name: webapp }\n');
+    // The last metadata file cannot be written: a directory stands where it goes.
+    await fs.mkdir(path.join(staging, '.stow-snapshot.json'));
+    await expect(
+      store.commit({ stagingDir: staging, metadata: metadata(hashOf('a')), renderedManifest: 'r\n' }),
+    ).rejects.toMatchObject({
+      code: 'IO_FAILED',
+      path: path.join(store.layout.snapshotsDir, hashOf('a')),
+      message: expect.stringContaining(`cannot write ${path.join(staging, '.stow-snapshot.json')}`),
+    });
+    expect(await fs.readdir(store.layout.snapshotsDir)).toEqual([]);
+    await store.discardStaging(staging);
+    expect(await fs.readdir(store.layout.stagingDir)).toEqual([]);
+  });
+
+  it('replaces a half-written snapshot (no metadata) instead of reusing it', async () => {
+    const { store } = await freshStore();
+    const partial = path.join(store.layout.snapshotsDir, hashOf('a'));
+    await fs.mkdir(partial);
+    await fs.writeFile(path.join(partial, 'stow.yaml'), 'half');
+    const ref = await stageAndCommit(store, hashOf('a'));
+    expect(await fs.readFile(path.join(ref.dir, 'config/app.conf'), 'utf8')).toBe('a=1\n');
+    expect(await fs.readFile(path.join(ref.dir, 'stow.yaml'), 'utf8')).toBe('deployment: { name: webapp }\n');
+    expect(await store.readMetadata(ref)).toEqual(metadata(hashOf('a')));
     expect(await fs.readdir(store.layout.stagingDir)).toEqual([]);
   });
 

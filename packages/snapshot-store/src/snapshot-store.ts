@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SnapshotStoreError } from './errors.js';
 import { ioError, readLink, replaceSymlink, writeFileAtomic } from './fs-util.js';
-import { type AcquireOptions, acquireHostLock, type HostLock } from './host-lock.js';
+import { type AcquireOptions, acquireHostLock, type HostLock, processIsAlive } from './host-lock.js';
 import { type StateLayout, stateLayout } from './layout.js';
 import { METADATA_FILES, metadataFromJson, metadataToJson, type SnapshotMetadata } from './metadata.js';
 
@@ -28,7 +28,10 @@ export interface CommitInput {
 
 export interface SnapshotStore {
   readonly layout: StateLayout;
-  /** Creates the state directories (0700) and deletes staging leftovers of an earlier run. */
+  /**
+   * Creates the state directories (0700) and deletes staging leftovers: directories of processes that
+   * are gone (kill -9, power loss), never a download another live process is running.
+   */
   prepare(): Promise<void>;
   lock(options: AcquireOptions): Promise<HostLock>;
   /** A fresh, empty staging directory for one download. */
@@ -51,8 +54,30 @@ export interface SnapshotStore {
   collectGarbage(keep?: number): Promise<string[]>;
 }
 
-export function createSnapshotStore(stateDir?: string): SnapshotStore {
+export interface SnapshotStoreOptions {
+  /** For tests: is this process alive? (decides whose staging directories are leftovers) */
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+/**
+ * Staging directories this process is using. A reconcile and the daemon's commit resolutions (several
+ * at once, without the host lock) share `.stow/staging/`: a leftover is a directory of a process that
+ * is gone, or one of ours nobody uses any more (its removal failed), never another download in flight.
+ */
+const stagingInUse = new Set<string>();
+
+function isStagingLeftover(dir: string, name: string, isAlive: (pid: number) => boolean): boolean {
+  const owner = /^(\d+)-\d+-[0-9a-f]+$/.exec(name);
+  // No pid: written by an older stow (which deleted every entry at start), or not ours at all.
+  if (!owner) return true;
+  const pid = Number(owner[1]);
+  if (pid === process.pid) return !stagingInUse.has(dir);
+  return !isAlive(pid);
+}
+
+export function createSnapshotStore(stateDir?: string, options: SnapshotStoreOptions = {}): SnapshotStore {
   const layout = stateLayout(stateDir);
+  const isAlive = options.isAlive ?? processIsAlive;
   const snapshotDir = (hash: string) => path.join(layout.snapshotsDir, hash);
   const linkTarget = (hash: string) => path.relative(layout.stateDir, snapshotDir(hash));
 
@@ -79,51 +104,61 @@ export function createSnapshotStore(stateDir?: string): SnapshotStore {
         });
       }
       await fs.chmod(layout.stowDir, 0o700);
-      for (const leftover of await fs.readdir(layout.stagingDir)) {
-        await fs.rm(path.join(layout.stagingDir, leftover), { recursive: true, force: true });
+      for (const name of await fs.readdir(layout.stagingDir)) {
+        const dir = path.join(layout.stagingDir, name);
+        if (isStagingLeftover(dir, name, isAlive)) await fs.rm(dir, { recursive: true, force: true });
       }
     },
 
     lock: (options) => acquireHostLock(layout.lockFile, options),
 
     async createStaging() {
-      const dir = path.join(layout.stagingDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
+      // The pid in the name tells whose it is: prepare() leaves a live process's downloads alone.
+      const name = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+      const dir = path.join(layout.stagingDir, name);
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      stagingInUse.add(dir);
       return dir;
     },
 
     async discardStaging(dir) {
       if (path.dirname(dir) !== layout.stagingDir) throw new Error(`not a staging directory: ${dir}`);
       await fs.rm(dir, { recursive: true, force: true });
+      stagingInUse.delete(dir);
     },
 
     async commit({ stagingDir, metadata, renderedManifest }) {
       const hash = metadata.deploymentHash;
       if (!HASH.test(hash)) throw new SnapshotStoreError('BAD_STATE', `not a deployment hash: ${hash}`);
       const dir = snapshotDir(hash);
-      const exists = await fs.stat(dir).then(
-        () => true,
-        () => false,
-      );
-      if (exists) {
-        // Same content, maybe from another commit: keep the tree, refresh the metadata.
+      if (await isComplete(dir)) {
+        // Same content, maybe from another commit: keep the tree, refresh the metadata (file by file,
+        // each atomic, so a failure leaves it complete).
         await store.discardStaging(stagingDir);
-      } else {
+        await writeMetadata(dir, metadata, renderedManifest);
+        return { kind: 'snapshot', deploymentHash: hash, dir };
+      }
+      // The tree gets its metadata while still in staging and appears under snapshots/ complete, by one
+      // rename: a full disk or a crash leaves nothing there that looks like a snapshot.
+      try {
         await restrictPermissions(stagingDir, new Set(metadata.secretFiles));
-        await fs.rename(stagingDir, dir).catch((cause: unknown) => {
-          throw ioError(`cannot move ${stagingDir} to ${dir}`, dir, cause);
+        await writeMetadata(stagingDir, metadata, renderedManifest);
+      } catch (cause) {
+        // Name the snapshot an operator looks for, beside the file that could not be written.
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new SnapshotStoreError('IO_FAILED', `cannot write snapshot ${dir}: ${reason}`, {
+          path: dir,
+          cause,
         });
       }
-      await writeFileAtomic(path.join(dir, METADATA_FILES.gitRevision), `${metadata.gitRevision}\n`, 0o644);
-      await writeFileAtomic(path.join(dir, METADATA_FILES.deploymentHash), `${hash}\n`, 0o644);
-      await writeFileAtomic(
-        path.join(dir, METADATA_FILES.deploymentName),
-        `${metadata.deploymentName}\n`,
-        0o644,
-      );
-      await writeFileAtomic(path.join(dir, METADATA_FILES.snapshot), metadataToJson(metadata), 0o644);
-      // The rendered manifest may carry values from decrypted env files: root only.
-      await writeFileAtomic(path.join(dir, METADATA_FILES.renderedManifest), renderedManifest, 0o600);
+      // A directory without its metadata is a half-written snapshot of an older stow: replaced.
+      await fs.rm(dir, { recursive: true, force: true }).catch((cause: unknown) => {
+        throw ioError(`cannot remove the incomplete snapshot ${dir}`, dir, cause);
+      });
+      await fs.rename(stagingDir, dir).catch((cause: unknown) => {
+        throw ioError(`cannot move ${stagingDir} to ${dir}`, dir, cause);
+      });
+      stagingInUse.delete(stagingDir);
       return { kind: 'snapshot', deploymentHash: hash, dir };
     },
 
@@ -220,6 +255,32 @@ export function createSnapshotStore(stateDir?: string): SnapshotStore {
     },
   };
   return store;
+}
+
+/** The five metadata files; `.stow-snapshot.json`, the mark of a complete snapshot, last. */
+async function writeMetadata(
+  dir: string,
+  metadata: SnapshotMetadata,
+  renderedManifest: string,
+): Promise<void> {
+  await writeFileAtomic(path.join(dir, METADATA_FILES.gitRevision), `${metadata.gitRevision}\n`, 0o644);
+  await writeFileAtomic(path.join(dir, METADATA_FILES.deploymentHash), `${metadata.deploymentHash}\n`, 0o644);
+  await writeFileAtomic(path.join(dir, METADATA_FILES.deploymentName), `${metadata.deploymentName}\n`, 0o644);
+  // The rendered manifest may carry values from decrypted env files: root only.
+  await writeFileAtomic(path.join(dir, METADATA_FILES.renderedManifest), renderedManifest, 0o600);
+  await writeFileAtomic(path.join(dir, METADATA_FILES.snapshot), metadataToJson(metadata), 0o644);
+}
+
+/** A snapshot directory with every metadata file (an older stow wrote them after the rename). */
+async function isComplete(dir: string): Promise<boolean> {
+  for (const file of Object.values(METADATA_FILES)) {
+    const present = await fs.stat(path.join(dir, file)).then(
+      (stat) => stat.isFile(),
+      () => false,
+    );
+    if (!present) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,0 +1,32 @@
+import { DockerPlannerError, pullReference } from '@stow/docker-planner';
+import type { DockerContext } from './docker-steps.js';
+import type { TargetDeployment } from './target.js';
+
+/**
+ * SPEC section 7: every image of the target is on the host before running-config switches and
+ * anything running stops, so a registry that is down or cuts a pull off fails the reconcile with
+ * nothing changed (outcome `failed`, retried on the next poll, never quarantined). applyPlan's own
+ * pull then finds every image present.
+ */
+export async function pullImages(context: DockerContext, target: TargetDeployment): Promise<string[]> {
+  const { engine, log } = context;
+  const images = [...new Set(Object.values(target.manifest?.containers ?? {}).map((spec) => spec.image))];
+  const pulled: string[] = [];
+  for (const image of images) {
+    if (await engine.imageExists(image)) continue;
+    const ref = pullReference(image);
+    log.log('info', 'docker pull', { target: ref });
+    await engine.pullImage(ref, context.registryAuth?.(image));
+    if (!(await engine.imageExists(image))) {
+      throw new DockerPlannerError(
+        'PULL_FAILED',
+        `pulling ${ref}: the engine reported success but has no ${image}`,
+        {
+          image,
+        },
+      );
+    }
+    pulled.push(ref);
+  }
+  return pulled;
+}
