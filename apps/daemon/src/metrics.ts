@@ -18,6 +18,12 @@ export function createMetrics(): DaemonMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const jobRuns = new Counter({
+    name: 'stow_job_runs_total',
+    help: 'One-shot jobs (migrations, smoke tests) run, by outcome (succeeded, failed, timedOut).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'stow_reconcile_duration_seconds',
     help: 'Wall-clock duration of reconciles, by outcome.',
@@ -60,6 +66,8 @@ export function createMetrics(): DaemonMetrics {
     observer: {
       reconcileFinished(record, outcome) {
         reconciles.inc({ outcome: outcome.kind });
+        for (const run of ('jobs' in outcome ? outcome.jobs : undefined) ?? [])
+          jobRuns.inc({ outcome: run.outcome });
         duration.observe(
           { outcome: outcome.kind },
           ((record.finishedAt ?? record.startedAt) - record.startedAt) / 1000,

@@ -57,6 +57,7 @@ export class FakeBackend implements DaemonBackend {
       secrets_hash: hash('s'),
       deployment_hash: deploymentHash,
       actions: [],
+      jobs: [],
     };
     if (this.runningDeployment?.deploymentHash === deploymentHash) {
       await sleep(this.reconcileMs);
