@@ -3,6 +3,7 @@ import path from 'node:path';
 import { newKey, sopsEncrypt } from '@stow/sops-decrypt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobsDeploymentOptions, jobsDeployment, siteVolume } from './support/jobs-yaml.js';
+import { CLI, runStow } from './support/run-stow.js';
 import { Scenario } from './support/scenario.js';
 
 // Jobs on the real engine: a migration writes the site into a named volume the new web container
@@ -63,6 +64,13 @@ afterAll(async () => {
 describe('jobs on the real engine', () => {
   it('a migration writes to the volume the new container serves, and its container is removed', async () => {
     await s.repo.commit(files());
+    const dryRun = await runStow(
+      process.execPath,
+      [CLI],
+      ['reconcile', '--config', s.configFile, '--dry-run', '--plan-json'],
+    );
+    expect(JSON.parse(dryRun.stdout).jobs).toEqual([{ job: 'migrate', action: 'run', when: 'beforeApply' }]);
+    expect(await jobContainers()).toEqual([]);
     const outcome = await s.reconcile();
     expect(outcome).toMatchObject({
       kind: 'converged',
@@ -88,7 +96,9 @@ describe('jobs on the real engine', () => {
   it('a failing migration leaves the old containers untouched (same id, still serving), secrets redacted', async () => {
     const before = await web();
     await s.repo.commit(
-      files({ migrate: 'echo "connecting"; echo "password $DB_PASSWORD rejected" >&2; exit 3' }),
+      // Both lines on stderr (where migration tools report): the engine does not order lines of
+      // stdout and stderr written in the same instant.
+      files({ migrate: 'echo connecting >&2; echo "password $DB_PASSWORD rejected" >&2; exit 3' }),
     );
     const outcome = await s.reconcile({ trigger: 'trigger' });
     expect(outcome).toMatchObject({
