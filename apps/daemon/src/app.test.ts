@@ -180,9 +180,25 @@ describe('GET /status', () => {
       state: 'error',
       error: 'web: unhealthy',
       running_deployment_hash: hash('a'),
-      reconcile: { outcome: 'rolledBack', reason: 'web: unhealthy' },
+      reconcile: { outcome: 'rolledBack', reason: 'web: unhealthy', jobs: [] },
     });
     expect((await app.inject({ url: `/status?head_hash=${OLD}` })).json().state).toBe('running');
+  });
+
+  it('the job runs of the last reconcile, with their duration and exit code', async () => {
+    const { app, core, backend } = await setup();
+    backend.failing.set(hash('b'), 'job migrate (beforeApply) did not finish within 5 s and was killed');
+    backend.jobRuns.set(hash('b'), [
+      { job: 'migrate', when: 'beforeApply', outcome: 'timedOut', exitCode: undefined, durationMs: 5002 },
+    ]);
+    await app.inject({ method: 'POST', url: `/trigger?head_hash=${HEAD}` });
+    await core.idle();
+    expect((await app.inject({ url: `/status?head_hash=${HEAD}` })).json().reconcile).toMatchObject({
+      outcome: 'rolledBack',
+      jobs: [
+        { job: 'migrate', when: 'beforeApply', outcome: 'timedOut', exit_code: null, duration_ms: 5002 },
+      ],
+    });
   });
 
   it('a readable HTML page with Accept: text/html, everything escaped', async () => {

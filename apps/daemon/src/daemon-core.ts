@@ -1,5 +1,6 @@
 import {
   type ApplyTarget,
+  type JobRunRecord,
   newReconcileId,
   type ReconcileOutcome,
   type ReconcileTrigger,
@@ -33,6 +34,8 @@ export interface ReconcileRecord {
   targetDeploymentHash?: string;
   /** The run found changes and is applying them (`onTarget` was called). */
   applying: boolean;
+  /** The one-shot jobs the run ran (docs/jobs.md). */
+  jobs?: ReadonlyArray<JobRunRecord>;
 }
 
 /** The facts of GET /status (snake_case, as the JSON answer spells them). */
@@ -52,6 +55,13 @@ export interface StatusReport {
     readonly reason: string | null;
     readonly target_git_revision: string | null;
     readonly target_deployment_hash: string | null;
+    readonly jobs: ReadonlyArray<{
+      readonly job: string;
+      readonly when: string;
+      readonly outcome: string;
+      readonly exit_code: number | null;
+      readonly duration_ms: number;
+    }>;
   } | null;
   readonly error?: string;
 }
@@ -454,6 +464,7 @@ export class DaemonCore {
     record.finishedAt = this.#now();
     record.outcome = outcome.kind;
     if ('reason' in outcome) record.reason = this.#logger.redact(outcome.reason);
+    if ('jobs' in outcome) record.jobs = outcome.jobs;
     // What runs and what failed changed on disk (the reconciler keeps the quarantine): read them again.
     this.#runningRead = undefined;
     this.#failuresRead = undefined;
@@ -533,6 +544,13 @@ export class DaemonCore {
       reason: record.reason ?? null,
       target_git_revision: record.targetGitRevision ?? null,
       target_deployment_hash: record.targetDeploymentHash ?? null,
+      jobs: (record.jobs ?? []).map((run) => ({
+        job: run.job,
+        when: run.when,
+        outcome: run.outcome,
+        exit_code: run.exitCode ?? null,
+        duration_ms: run.durationMs,
+      })),
     };
     this.#report = { key, value };
     return value;

@@ -40,6 +40,12 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const jobRuns = new Counter({
+    name: 'stow_job_runs_total',
+    help: 'One-shot jobs (migrations, smoke tests) run, by outcome (succeeded, failed, timedOut).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'stow_reconcile_duration_seconds',
     help: 'Wall-clock duration of reconciles, by outcome.',
@@ -115,6 +121,8 @@ export function createMetrics(options: MetricsOptions = {}): DaemonMetrics {
         reconciles.inc({ outcome: outcome.kind });
         if (outcome.kind === 'rolledBack') rollbacks.inc({ outcome: 'succeeded' });
         if (outcome.kind === 'rollbackFailed') rollbacks.inc({ outcome: 'failed' });
+        for (const run of ('jobs' in outcome ? outcome.jobs : undefined) ?? [])
+          jobRuns.inc({ outcome: run.outcome });
         duration.observe(
           { outcome: outcome.kind },
           ((record.finishedAt ?? record.startedAt) - record.startedAt) / 1000,

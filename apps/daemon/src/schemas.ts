@@ -31,6 +31,18 @@ export const statusReport = z.object({
       reason: nullableString,
       target_git_revision: nullableString,
       target_deployment_hash: nullableString,
+      /** The jobs the run ran: exit_code null when one was killed at its timeout or never started. */
+      jobs: z
+        .array(
+          z.object({
+            job: z.string(),
+            when: z.string(),
+            outcome: z.string(),
+            exit_code: z.number().nullable(),
+            duration_ms: z.number(),
+          }),
+        )
+        .readonly(),
     })
     .nullable(),
   error: z.string().optional(),

@@ -228,3 +228,79 @@ describe('pullReference', () => {
     expect(pullReference(image)).toBe(ref);
   });
 });
+
+describe('applyPlan: beforeStop (beforeApply jobs) and dependsOn', () => {
+  const D3 = `sha256:${'3'.repeat(64)}`;
+  const JOB_IMAGE = `registry.example.com/shop/migrate:2@${D3}`;
+  const clock = { now: () => 0, sleep: async () => {} };
+
+  it('runs beforeStop after every image (alsoPull too) is pulled and networks exist, before any stop', async () => {
+    const engine = runningOld();
+    const p = plan(desired(NEW_HASH, ['web', 'db'], { backend: {}, jobs: {} }), await observeActual(engine));
+    await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine, {
+      alsoPull: [JOB_IMAGE],
+      beforeStop: async () => {
+        engine.calls.push('beforeStop');
+      },
+    });
+    const mutations = engine.calls.filter((c) => isMutation(c) || /^(pull|beforeStop)/.test(c));
+    expect(mutations.slice(0, 5)).toEqual([
+      `pull registry.example.com/shop/web@${D2}`,
+      `pull registry.example.com/shop/migrate@${D3}`,
+      'createNetwork jobs',
+      'beforeStop',
+      'stop old-web t=25',
+    ]);
+  });
+
+  it('a throwing beforeStop aborts the apply with every running container untouched', async () => {
+    const engine = runningOld();
+    const p = plan(desired(NEW_HASH), await observeActual(engine));
+    await expect(
+      applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine, {
+        beforeStop: async () => {
+          throw new Error('job migrate exited with code 1');
+        },
+      }),
+    ).rejects.toThrow(/migrate/);
+    expect(engine.calls.filter(isMutation)).toEqual([]);
+    expect([...engine.containers.keys()].sort()).toEqual(['old-db', 'old-web']);
+  });
+
+  it('starts a container after its dependencies are ready, and stops in reverse order', async () => {
+    const engine = runningOld();
+    const p = plan(desired(NEW_HASH), await observeActual(engine));
+    await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine, {
+      startOrder: { dependsOn: { web: ['db'] }, ready: { timeoutMs: 1000, clock } },
+    });
+    expect(engine.calls.filter((c) => isMutation(c) || c.startsWith('inspect'))).toEqual([
+      // web depends on db: web stops first, db starts first and is inspected before web is created.
+      'inspect old-web',
+      'stop old-web t=25',
+      'remove old-web',
+      'inspect old-db',
+      'stop old-db t=10',
+      'remove old-db',
+      'create db',
+      'start c-1',
+      'inspect c-1',
+      'create web',
+      'start c-2',
+    ]);
+  });
+
+  it('does not start a dependent whose dependency exits, naming the dependency', async () => {
+    const engine = runningOld();
+    engine.script({ name: 'db' }, { kind: 'exits', exitCode: 1 });
+    const p = plan(desired(NEW_HASH), await observeActual(engine));
+    await expect(
+      applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine, {
+        startOrder: { dependsOn: { web: ['db'] }, ready: { timeoutMs: 1000, clock } },
+      }),
+    ).rejects.toMatchObject({
+      code: 'DEPENDENCY_NOT_READY',
+      message: expect.stringMatching(/db exited with code 1/),
+    });
+    expect(engine.byName('web')).toBeUndefined();
+  });
+});

@@ -5,6 +5,8 @@ import { DockerPlannerError } from './errors.js';
 import { LABEL_DEPLOYMENT } from './labels.js';
 import type { Plan } from './plan.js';
 import type { RegistryAuthLookup } from './registry-auth.js';
+import { type DependsOn, startWaves, stopOrder } from './start-order.js';
+import { type ReadyWait, waitUntilReady } from './wait-ready.js';
 
 export type ApplyStep =
   | 'pull'
@@ -30,6 +32,18 @@ export interface ApplyOptions {
   readonly registryAuth?: RegistryAuthLookup;
   /** Stop grace when the old container does not say (its Config.StopTimeout); default 10 s like Docker. */
   readonly defaultStopTimeoutSeconds?: number;
+  /** More images to pull with the containers' before anything is stopped (the jobs' images). */
+  readonly alsoPull?: readonly string[];
+  /**
+   * Runs once every image is pulled and the networks exist, before anything is stopped (beforeApply
+   * jobs): a throw aborts the apply with the running containers untouched.
+   */
+  readonly beforeStop?: () => Promise<void>;
+  /**
+   * The containers' dependsOn: they start wave by wave (see startWaves), each after its dependencies
+   * are ready (waitUntilReady), and stop in reverse. Without it: manifest order, no waiting.
+   */
+  readonly startOrder?: { readonly dependsOn: DependsOn; readonly ready: ReadyWait };
 }
 
 export interface ApplyResult {
@@ -75,7 +89,9 @@ export async function applyPlan(
 
   // 1. pull
   const pulled: string[] = [];
-  const images = [...new Set(replacements.map((a) => optionsOf(a.container).body.Image))];
+  const images = [
+    ...new Set([...replacements.map((a) => optionsOf(a.container).body.Image), ...(options.alsoPull ?? [])]),
+  ];
   for (const image of images) {
     if (await engine.imageExists(image)) continue;
     const ref = pullReference(image);
@@ -101,9 +117,18 @@ export async function applyPlan(
     networksCreated.push(network.name);
   }
 
-  // 3. stop and remove what changes or goes (before creating: host ports and names must be free)
+  await options.beforeStop?.();
+
+  // 3. stop and remove what changes or goes (before creating: host ports and names must be free),
+  // what goes first, then dependents before their dependencies
+  const dependsOn = options.startOrder?.dependsOn ?? {};
+  const desired = plan.actions.filter((a) => a.action !== 'delete').map((a) => a.container);
+  const stopRank = new Map(stopOrder(desired, dependsOn).map((name, index) => [name, index]));
+  const toStop = [...plan.actions].sort(
+    (a, b) => (stopRank.get(a.container) ?? -1) - (stopRank.get(b.container) ?? -1),
+  );
   const removed: Array<{ container: string; id: string }> = [];
-  for (const action of plan.actions) {
+  for (const action of toStop) {
     if (action.action === 'noop' || action.existingId === undefined) continue;
     const id = action.existingId;
     const inspected = await engine.inspectContainer(id);
@@ -117,24 +142,40 @@ export async function applyPlan(
     removed.push({ container: action.container, id });
   }
 
-  // 4. create, connect, start in manifest order
+  // 4. create, connect, start wave by wave (manifest order without dependsOn)
   const created: Array<{ container: string; id: string }> = [];
-  for (const action of replacements) {
-    const { body, connectNetworks } = optionsOf(action.container);
-    progress({ step: 'create', target: action.container, detail: body.Image });
-    const id = await engine.createContainer(body);
-    created.push({ container: action.container, id });
-    for (const network of connectNetworks) {
-      progress({ step: 'connect', target: action.container, detail: network });
-      await engine.connectNetwork(network, id, [action.container]);
+  const idOf = new Map(plan.actions.flatMap((a) => (a.existingId ? [[a.container, a.existingId]] : [])));
+  for (const wave of startWaves(desired, dependsOn)) {
+    const starting = replacements.filter((a) => wave.includes(a.container));
+    const dependencies = [...new Set(starting.flatMap((a) => dependsOn[a.container] ?? []))];
+    if (options.startOrder && dependencies.length > 0) {
+      await waitUntilReady(
+        engine,
+        dependencies.map((name) => ({ name, id: idOf.get(name) ?? name })),
+        options.startOrder.ready,
+      );
     }
-    progress({ step: 'start', target: action.container });
+    for (const action of starting) idOf.set(action.container, await startReplacement(action.container));
+  }
+
+  /** create + connect + start of one replacement; returns its id. */
+
+  async function startReplacement(container: string): Promise<string> {
+    const { body, connectNetworks } = optionsOf(container);
+    progress({ step: 'create', target: container, detail: body.Image });
+    const id = await engine.createContainer(body);
+    created.push({ container: container, id });
+    for (const network of connectNetworks) {
+      progress({ step: 'connect', target: container, detail: network });
+      await engine.connectNetwork(network, id, [container]);
+    }
+    progress({ step: 'start', target: container });
     try {
       await engine.startContainer(id);
     } catch (error) {
       if (error instanceof DockerPlannerError && error.code === 'START_FAILED') {
-        throw new DockerPlannerError('START_FAILED', `container ${action.container}: ${error.message}`, {
-          container: action.container,
+        throw new DockerPlannerError('START_FAILED', `container ${container}: ${error.message}`, {
+          container: container,
           image: body.Image,
           cause: error,
           ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
@@ -142,6 +183,7 @@ export async function applyPlan(
       }
       throw error;
     }
+    return id;
   }
 
   // 5. prune networks no longer declared

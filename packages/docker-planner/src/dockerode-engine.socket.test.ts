@@ -166,4 +166,30 @@ describe('createDockerEngine against a stand-in Engine API', () => {
     const e = createDockerEngine(new Docker({ socketPath: path.join(dir, 'nothing.sock') }));
     await expect(e.listContainers()).rejects.toMatchObject({ code: 'ENGINE_UNREACHABLE' });
   });
+
+  it('waits for a job: its exit code, or undefined when it outlives the timeout', async () => {
+    seen.length = 0;
+    handler = (_req, res) => json(res, 200, { StatusCode: 3 });
+    expect(await engine().waitContainer('job-1', 5000)).toBe(3);
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/containers/job-1/wait?condition=not-running' });
+    handler = () => {};
+    expect(await engine().waitContainer('job-1', 200)).toBeUndefined();
+  });
+
+  it('reads the last log lines of a job, stdout and stderr frames joined in order', async () => {
+    seen.length = 0;
+    const frame = (stream: number, text: string) => {
+      const payload = Buffer.from(text);
+      const header = Buffer.alloc(8);
+      header[0] = stream;
+      header.writeUInt32BE(payload.length, 4);
+      return Buffer.concat([header, payload]);
+    };
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+      res.end(Buffer.concat([frame(1, 'migrating\n'), frame(2, 'error: duplicate key\n')]));
+    };
+    expect(await engine().containerLogs('job-1', { tail: 20 })).toBe('migrating\nerror: duplicate key\n');
+    expect(seen[0]?.url).toMatch(/^\/containers\/job-1\/logs\?.*tail=20/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineMessage, healthOfStatus, toPlannerError } from './dockerode-engine.js';
+import { demultiplexLogs, engineMessage, healthOfStatus, toPlannerError } from './dockerode-engine.js';
 
 /** Shapes of dockerode / docker-modem failures, as they arrive. */
 const httpError = (statusCode: number, message: string) =>
@@ -81,5 +81,25 @@ describe('healthOfStatus', () => {
     expect(healthOfStatus('Up 5 minutes')).toEqual({});
     expect(healthOfStatus('Exited (1) 3 seconds ago')).toEqual({});
     expect(healthOfStatus(undefined)).toEqual({});
+  });
+});
+
+describe('demultiplexLogs', () => {
+  const frame = (stream: number, text: string) => {
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+
+  it('joins stdout and stderr frames in the order written', () => {
+    expect(demultiplexLogs(Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n'), frame(1, '')]))).toBe('a\nb\n');
+  });
+
+  it('returns the raw text of a TTY container (no frame headers) and of a cut-off stream', () => {
+    expect(demultiplexLogs(Buffer.from('plain tty output\n'))).toBe('plain tty output\n');
+    const cut = frame(1, 'complete\n').subarray(0, 12);
+    expect(demultiplexLogs(cut)).toBe(cut.toString('utf8'));
   });
 });

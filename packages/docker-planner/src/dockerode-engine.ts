@@ -253,7 +253,59 @@ export function createDockerEngine(docker: Docker, options: DockerEngineOptions 
         [404],
       );
     },
+
+    async waitContainer(id, timeoutMs) {
+      try {
+        const result = (await docker
+          .getContainer(id)
+          .wait({ condition: 'not-running', abortSignal: signal(timeoutMs) })) as { StatusCode?: number };
+        return result.StatusCode ?? 0;
+      } catch (error) {
+        const failure = (error ?? {}) as EngineFailure;
+        // The wait outlived timeoutMs: the container still runs.
+        if (failure.name === 'AbortError' || failure.name === 'TimeoutError' || failure.code === 'ABORT_ERR')
+          return undefined;
+        throw toPlannerError(error, 'JOB_FAILED', `waiting for container ${id.slice(0, 12)}`, {
+          container: id,
+        });
+      }
+    },
+
+    async containerLogs(id, options) {
+      const output = await call(
+        () =>
+          docker.getContainer(id).logs({
+            stdout: true,
+            stderr: true,
+            follow: false,
+            tail: options.tail,
+            abortSignal: signal(),
+          } as Docker.ContainerLogsOptions & { follow: false }),
+        'JOB_FAILED',
+        `reading the logs of container ${id.slice(0, 12)}`,
+        { container: id },
+      );
+      return output === undefined ? '' : demultiplexLogs(Buffer.from(output));
+    },
   };
+}
+
+/**
+ * The text of a non-TTY log stream: frames of an 8-byte header (stream type, 3 zero bytes, big-endian
+ * length) then the payload, stdout and stderr interleaved as written. A TTY container's logs are raw.
+ */
+export function demultiplexLogs(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const type = buffer[offset];
+    const framed = (type === 0 || type === 1 || type === 2) && buffer.readUIntBE(offset + 1, 3) === 0;
+    if (!framed) return buffer.toString('utf8');
+    const length = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return offset === buffer.length ? Buffer.concat(parts).toString('utf8') : buffer.toString('utf8');
 }
 
 /** Pulls and scans every progress object: errors can arrive in-band in a 200 stream. */

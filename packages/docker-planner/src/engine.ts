@@ -83,4 +83,14 @@ export interface DockerEngine {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** Forced removal; a missing container is success. */
   removeContainer(id: string): Promise<void>;
+  /**
+   * Waits until the container exits and returns its exit code; undefined when it is still running
+   * after `timeoutMs` (it is left running: the caller decides).
+   */
+  waitContainer(id: string, timeoutMs: number): Promise<number | undefined>;
+  /**
+   * The last `tail` lines the container wrote (stdout and stderr interleaved, as the engine kept
+   * them). They may hold secret values: redact before reporting.
+   */
+  containerLogs(id: string, options: { readonly tail: number }): Promise<string>;
 }

@@ -13,7 +13,11 @@ export type DockerPlannerErrorCode =
   | 'REMOVE_FAILED'
   | 'CREATE_FAILED'
   | 'CONNECT_FAILED'
-  | 'START_FAILED';
+  | 'START_FAILED'
+  /** A container's dependsOn did not become running (and healthy) in time. */
+  | 'DEPENDENCY_NOT_READY'
+  /** A one-shot job could not be created, started, waited for or read. */
+  | 'JOB_FAILED';
 
 export interface DockerPlannerErrorContext {
   /** Container name (or id when the name is unknown). */

@@ -30,6 +30,7 @@ export {
   LABEL_CONTAINER,
   LABEL_DEPLOYMENT,
   LABEL_HASH,
+  LABEL_JOB,
   shortHash,
 } from './labels.js';
 export { observeActual } from './observe.js';
@@ -47,3 +48,9 @@ export type {
 export { plan } from './plan.js';
 export type { ReadDockerConfigOptions, RegistryAuthLookup } from './registry-auth.js';
 export { readDockerConfigAuth, registryAuthFromConfig, registryHostOf } from './registry-auth.js';
+export type { JobRun, JobToRun } from './run-job.js';
+export { jobContainerName, removeLeftJobContainers, runJob, toJobCreateOptions } from './run-job.js';
+export type { DependsOn } from './start-order.js';
+export { startWaves, stopOrder } from './start-order.js';
+export type { ReadyWait } from './wait-ready.js';
+export { waitUntilReady } from './wait-ready.js';

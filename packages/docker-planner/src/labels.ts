@@ -9,6 +9,8 @@ export const LABEL_DEPLOYMENT = 'stow.deployment';
 export const LABEL_HASH = 'stow.hash';
 /** Label holding the container's key in stow.yaml. */
 export const LABEL_CONTAINER = 'stow.container';
+/** Label naming the stow.yaml job a one-shot job container runs: never a container to plan. */
+export const LABEL_JOB = 'stow.job';
 /** The hashing version (SPEC section 3) in front of the deployment hash in `stow.hash`. */
 export const HASH_LABEL_PREFIX = 'v1:';
 

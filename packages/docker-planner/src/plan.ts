@@ -1,5 +1,5 @@
 import { DockerPlannerError } from './errors.js';
-import { hashLabelValue, LABEL_DEPLOYMENT, LABEL_HASH, shortHash } from './labels.js';
+import { hashLabelValue, LABEL_DEPLOYMENT, LABEL_HASH, LABEL_JOB, shortHash } from './labels.js';
 
 export interface NetworkSpec {
   readonly internal?: boolean | undefined;
@@ -98,7 +98,13 @@ export function plan(desired: DesiredState, actual: ActualState): Plan {
 
   const wanted = new Set(desired.containers);
   const deletes = actual.containers
-    .filter((c) => c.labels[LABEL_DEPLOYMENT] === deploymentName && !wanted.has(c.name))
+    // A job container (stow.job) is the job runner's, never a container to delete.
+    .filter(
+      (c) =>
+        c.labels[LABEL_DEPLOYMENT] === deploymentName &&
+        c.labels[LABEL_JOB] === undefined &&
+        !wanted.has(c.name),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(
       (c): PlannedContainer => ({

@@ -19,10 +19,12 @@ export { missingReferences, parseStowManifest, readStowManifest } from './stow-m
 export type {
   ContainerSpec,
   HealthcheckSpec,
+  JobSpec,
+  JobWhen,
   MountSpec,
   StowManifest,
   StowManifestInput,
 } from './stow-schema.js';
-export { CONTAINER_NAME, DEPLOYMENT_NAME, stowManifestSchema } from './stow-schema.js';
+export { CONTAINER_NAME, DEPLOYMENT_NAME, JOB_WHEN, stowManifestSchema } from './stow-schema.js';
 export type { ValidationReport } from './validate-file.js';
 export { validateConfigFile } from './validate-file.js';

@@ -16,6 +16,7 @@ type JsonSchema = {
   enum?: unknown[];
   minimum?: number;
   exclusiveMinimum?: number;
+  not?: JsonSchema;
 };
 
 interface Row {
@@ -82,6 +83,8 @@ function unwrapNullable(schema: JsonSchema): JsonSchema {
 }
 
 function typeOf(schema: JsonSchema): string {
+  // `not: {}` matches nothing: a key that is refused (a job's ports, restart, healthcheck).
+  if (schema.not && Object.keys(schema.not).length === 0) return 'not allowed';
   if (schema.anyOf) return schema.anyOf.map(typeOf).join(' or ');
   if (schema.enum) return schema.enum.map((value) => JSON.stringify(value)).join(', ');
   if (schema.type === 'array') return `list of ${schema.items ? typeOf(schema.items) : 'values'}`;

@@ -228,6 +228,86 @@ containers:
     expect(issue?.message).toMatch(message);
   });
 
+  it('reads jobs with their defaults, and dependsOn', () => {
+    const manifest = parseStowManifest(
+      `${VALID}    dependsOn: [db]\n  db:\n    image: a/db@${DIGEST}\njobs:\n  migrate:\n    image: a/m@${DIGEST}\n    command: [migrate]\n  smoke:\n    image: a/s@${DIGEST}\n    when: afterVerify\n    timeoutSeconds: 30\n`,
+      'stow.yaml',
+    );
+    expect(manifest.containers.webapp?.dependsOn).toEqual(['db']);
+    expect(manifest.jobs.migrate).toMatchObject({ when: 'beforeApply', timeoutSeconds: 300 });
+    expect(manifest.jobs.smoke).toMatchObject({ when: 'afterVerify', timeoutSeconds: 30 });
+    expect(Object.keys(manifest.jobs)).toEqual(['migrate', 'smoke']);
+    expect(parseStowManifest(VALID, 'stow.yaml').jobs).toEqual({});
+  });
+
+  const JOB = `jobs:\n  migrate:\n    image: a/m@${DIGEST}\n`;
+  const DB = `  db:\n    image: a/db@${DIGEST}\n`;
+  it.each<[string, string, string, RegExp]>([
+    [
+      'unknown dependsOn',
+      `${VALID}    dependsOn: [cache]\n`,
+      'containers.webapp.dependsOn[0]',
+      /"cache" is not a container/,
+    ],
+    ['dependsOn itself', `${VALID}    dependsOn: [webapp]\n`, 'containers.webapp.dependsOn[0]', /itself/],
+    [
+      'dependsOn a job',
+      `${VALID}    dependsOn: [migrate]\n${JOB}`,
+      'containers.webapp.dependsOn[0]',
+      /is a job/,
+    ],
+    [
+      'dependsOn cycle',
+      `${VALID}    dependsOn: [db]\n${DB}    dependsOn: [webapp]\n`,
+      'containers.webapp.dependsOn',
+      /cycle: webapp -> db -> webapp/,
+    ],
+    [
+      'job named like a container',
+      `${VALID}jobs:\n  webapp:\n    image: a/m@${DIGEST}\n`,
+      'jobs.webapp',
+      /name of a container/,
+    ],
+    [
+      'job with ports',
+      `${JOB}    ports: ["8080"]\n`,
+      'jobs.migrate.ports',
+      /runs once and exits: it publishes no ports/,
+    ],
+    ['job with restart', `${JOB}    restart: always\n`, 'jobs.migrate.restart', /never restarted/],
+    [
+      'job with healthcheck',
+      `${JOB}    healthcheck: { test: [CMD, x] }\n`,
+      'jobs.migrate.healthcheck',
+      /exit code/,
+    ],
+    ['job with dependsOn', `${JOB}    dependsOn: [webapp]\n`, 'jobs.migrate.dependsOn', /file order/],
+    [
+      'job with a bad when',
+      `${JOB}    when: afterApply\n`,
+      'jobs.migrate.when',
+      /beforeApply or afterVerify/,
+    ],
+    [
+      'job with a zero timeout',
+      `${JOB}    timeoutSeconds: 0\n`,
+      'jobs.migrate.timeoutSeconds',
+      /too small|>0/,
+    ],
+    ['unpinned job image', `jobs:\n  migrate:\n    image: a/m:1\n`, 'jobs.migrate.image', /pinned by digest/],
+    [
+      'job on an undeclared network',
+      `${JOB}    networks: [nope]\n`,
+      'jobs.migrate.networks[0]',
+      /not declared/,
+    ],
+  ])('rejects %s, naming the key path', (_name, tail, keyPath, message) => {
+    const text = tail.startsWith('jobs:') ? `${VALID}${tail}` : tail;
+    const issue = issuesOf(text).find((candidate) => candidate.keyPath === keyPath);
+    expect(issue, JSON.stringify(issuesOf(text))).toBeDefined();
+    expect(issue?.message).toMatch(message);
+  });
+
   it.each([
     ['../secrets.env', /no \.\./],
     ['/etc/passwd', /not absolute/],
@@ -280,6 +360,17 @@ describe('readStowManifest', () => {
       '"config/missing.env" does not exist in the deployment folder',
       '"config" must be a regular file',
       '"config/link.conf" is a symlink; links are not allowed in a deployment folder',
+    ]);
+  });
+
+  it('checks the files jobs reference too', async () => {
+    await fs.writeFile(
+      path.join(root, 'stow.yaml'),
+      `${VALID}jobs:\n  migrate:\n    image: a/m@${DIGEST}\n    envFiles: [config/app.env, config/gone.env]\n`,
+    );
+    const error = await readStowManifest(path.join(root, 'stow.yaml')).catch((e: unknown) => e);
+    expect((error as ManifestError).issues.map((i) => [i.keyPath, i.message])).toEqual([
+      ['jobs.migrate.envFiles[1]', '"config/gone.env" does not exist in the deployment folder'],
     ]);
   });
 

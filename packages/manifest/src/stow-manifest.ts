@@ -63,13 +63,17 @@ export async function missingReferences(
       });
     }
   };
-  for (const [name, container] of Object.entries(manifest.containers)) {
+  const runnables = [
+    ...Object.entries(manifest.containers).map(([name, spec]) => ['containers', name, spec] as const),
+    ...Object.entries(manifest.jobs).map(([name, spec]) => ['jobs', name, spec] as const),
+  ];
+  for (const [section, name, container] of runnables) {
     for (const [index, envFile] of (container.envFiles ?? []).entries()) {
-      await check(envFile, ['containers', name, 'envFiles', index], 'file');
+      await check(envFile, [section, name, 'envFiles', index], 'file');
     }
     for (const [index, mount] of (container.mounts ?? []).entries()) {
       if (mount.source !== undefined) {
-        await check(mount.source, ['containers', name, 'mounts', index, 'source'], 'file or directory');
+        await check(mount.source, [section, name, 'mounts', index, 'source'], 'file or directory');
       }
     }
   }

@@ -187,7 +187,43 @@ export const containerSchema = z.strictObject({
     .regex(/^(SIG[A-Z0-9]+|\d+)$/, { error: 'must be a signal such as SIGTERM' })
     .optional()
     .describe('signal that stops the container (default SIGTERM)'),
+  dependsOn: z
+    .array(z.string())
+    .optional()
+    .describe('containers that must be running (and healthy, with a healthcheck) before this one starts'),
 });
+
+/** A key a container has and a job must not: a job runs once and exits. */
+const notForJobs = (why: string) => z.never({ error: `a job runs once and exits: ${why}` }).optional();
+
+export const JOB_WHEN = ['beforeApply', 'afterVerify'] as const;
+const DEFAULT_JOB_TIMEOUT_SECONDS = 300;
+
+/** A one-shot job: the keys of a container except ports, restart and healthcheck (and dependsOn). */
+export const jobSchema = containerSchema
+  .omit({ ports: true, restart: true, healthcheck: true, dependsOn: true })
+  .extend({
+    ports: notForJobs('it publishes no ports').describe('a job publishes no ports'),
+    restart: notForJobs('it is never restarted').describe('a job is never restarted'),
+    healthcheck: notForJobs('its exit code is its verdict').describe(
+      'a job has no healthcheck: its exit code is the verdict',
+    ),
+    dependsOn: notForJobs('jobs run one at a time in file order').describe(
+      'jobs run one at a time, in file order',
+    ),
+    when: z
+      .enum(JOB_WHEN, { error: 'must be beforeApply or afterVerify' })
+      .default('beforeApply')
+      .describe(
+        'beforeApply: after pulls, before anything is stopped; afterVerify: before the deploy is confirmed',
+      ),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_JOB_TIMEOUT_SECONDS)
+      .describe('the job must exit 0 within this many seconds'),
+  });
 
 const verifySchema = z
   .strictObject({
@@ -265,33 +301,49 @@ export const stowManifestSchema = z
         containerSchema,
       )
       .describe('the containers, keyed by their name on the host'),
+    jobs: z
+      .record(
+        userKey(
+          z
+            .string()
+            .regex(CONTAINER_NAME, { error: 'must be a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)' }),
+        ),
+        jobSchema,
+      )
+      .default({})
+      .describe('one-shot jobs (migrations, smoke tests), run once per applied deployment, in file order'),
   })
   // Cross-field rules run even when other keys are invalid, so one run reports every problem.
   .check(z.superRefine(crossFieldRules, { when: () => true }));
 
 type Context = Parameters<Parameters<typeof z.superRefine>[0]>[1];
 
-/** Rules that span keys: image pinning, declared networks, host ports published once. Defensive: the
- * value may be partly invalid here. */
+/** Rules that span keys: image pinning, declared networks, host ports published once, start order and
+ * job names. Defensive: the value may be partly invalid here. */
 function crossFieldRules(value: unknown, ctx: Context): void {
   const manifest = asRecord(value);
   const deployment = asRecord(manifest.deployment);
   const declaredNetworks = asRecord(manifest.networks);
+  const containers = asRecord(manifest.containers);
+  const jobs = asRecord(manifest.jobs);
   const published = new Map<string, string>();
-  for (const [name, raw] of Object.entries(asRecord(manifest.containers))) {
-    const container = asRecord(raw);
+  const runnables = [
+    ...Object.entries(containers).map(([name, raw]) => ['containers', name, asRecord(raw)] as const),
+    ...Object.entries(jobs).map(([name, raw]) => ['jobs', name, asRecord(raw)] as const),
+  ];
+  for (const [section, name, container] of runnables) {
     if (typeof container.image === 'string') {
       const image = parseImageReference(container.image);
       if (!image) {
         ctx.addIssue({
           code: 'custom',
-          path: ['containers', name, 'image'],
+          path: [section, name, 'image'],
           message: `${JSON.stringify(container.image)} is not an image reference (name[:tag]@sha256:<64 hex>)`,
         });
       } else if (!image.digest && deployment.allowUnpinnedImages !== true) {
         ctx.addIssue({
           code: 'custom',
-          path: ['containers', name, 'image'],
+          path: [section, name, 'image'],
           message: `${JSON.stringify(container.image)} must be pinned by digest (name[:tag]@sha256:<64 hex>); set deployment.allowUnpinnedImages: true to allow tags`,
         });
       }
@@ -300,11 +352,12 @@ function crossFieldRules(value: unknown, ctx: Context): void {
       if (typeof network === 'string' && !Object.hasOwn(declaredNetworks, network)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['containers', name, 'networks', index],
+          path: [section, name, 'networks', index],
           message: `network ${JSON.stringify(network)} is not declared under networks:`,
         });
       }
     }
+    if (section === 'jobs') continue;
     for (const [index, spec] of asArray(container.ports).entries()) {
       const binding = typeof spec === 'string' ? parsePortBinding(spec) : undefined;
       if (binding?.hostPort === undefined) continue;
@@ -313,7 +366,7 @@ function crossFieldRules(value: unknown, ctx: Context): void {
       if (holder) {
         ctx.addIssue({
           code: 'custom',
-          path: ['containers', name, 'ports', index],
+          path: [section, name, 'ports', index],
           message: `host port ${key} is already published by container ${holder}`,
         });
       } else {
@@ -321,6 +374,79 @@ function crossFieldRules(value: unknown, ctx: Context): void {
       }
     }
   }
+  for (const name of Object.keys(jobs)) {
+    if (Object.hasOwn(containers, name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jobs', name],
+        message: `job ${name} has the name of a container; jobs and containers share the host's container names`,
+      });
+    }
+  }
+  dependsOnRules(containers, jobs, ctx);
+}
+
+/** Every dependsOn entry names another container, and the dependencies form no cycle. */
+function dependsOnRules(
+  containers: Record<string, unknown>,
+  jobs: Record<string, unknown>,
+  ctx: Context,
+): void {
+  const edges = new Map<string, string[]>();
+  for (const [name, raw] of Object.entries(containers)) {
+    const known: string[] = [];
+    for (const [index, dependency] of asArray(asRecord(raw).dependsOn).entries()) {
+      if (typeof dependency !== 'string') continue;
+      const problem =
+        dependency === name
+          ? 'is the container itself'
+          : Object.hasOwn(containers, dependency)
+            ? undefined
+            : Object.hasOwn(jobs, dependency)
+              ? 'is a job; dependsOn names containers (jobs run before or after all of them)'
+              : 'is not a container of this stow.yaml';
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['containers', name, 'dependsOn', index],
+          message: `${JSON.stringify(dependency)} ${problem}`,
+        });
+      } else {
+        known.push(dependency);
+      }
+    }
+    edges.set(name, known);
+  }
+  const cycle = findCycle(edges);
+  if (cycle) {
+    const [first = ''] = cycle;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['containers', first, 'dependsOn'],
+      message: `dependsOn has a cycle: ${[...cycle, first].join(' -> ')}`,
+    });
+  }
+}
+
+/** One dependency cycle (its containers in order), or undefined. Depth-first, in file order. */
+function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): string[] | undefined => {
+    const seenAt = trail.indexOf(name);
+    if (seenAt !== -1) return trail.slice(seenAt);
+    if (done.has(name)) return undefined;
+    for (const next of edges.get(name) ?? []) {
+      const cycle = visit(next, [...trail, name]);
+      if (cycle) return cycle;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const name of edges.keys()) {
+    const cycle = visit(name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
 }
 
 /** A published port's host IP, when given, is an address Docker can bind. */
@@ -350,3 +476,5 @@ export type StowManifest = z.output<typeof stowManifestSchema>;
 export type ContainerSpec = z.output<typeof containerSchema>;
 export type MountSpec = NonNullable<ContainerSpec['mounts']>[number];
 export type HealthcheckSpec = NonNullable<ContainerSpec['healthcheck']>;
+export type JobSpec = z.output<typeof jobSchema>;
+export type JobWhen = JobSpec['when'];

@@ -32,15 +32,35 @@ export async function planTarget(context: DockerContext, target: TargetDeploymen
   );
 }
 
-/** Pulls first, then networks, stop/remove, create/start, prune; throws on the first failure. */
+/**
+ * Pulls first (the jobs' images too when `beforeStop` runs the jobs of a new deployment), then
+ * networks, `beforeStop` (the beforeApply jobs), stop/remove, create/start in dependsOn order, prune; throws on the first failure.
+ */
 export async function applyTarget(
   context: DockerContext,
   planned: Plan,
   target: TargetDeployment,
+  beforeStop?: () => Promise<void>,
 ): Promise<void> {
   const { log } = context;
+  const { manifest } = target;
   await applyPlan(planned, await createOptionsOf(target), context.engine, {
     ...(context.registryAuth === undefined ? {} : { registryAuth: context.registryAuth }),
+    // Only a deploy that runs jobs pulls their images: a rollback or repair runs none.
+    ...(beforeStop === undefined
+      ? {}
+      : { beforeStop, alsoPull: Object.values(manifest?.jobs ?? {}).map((job) => job.image) }),
+    startOrder: {
+      dependsOn: Object.fromEntries(
+        Object.entries(manifest?.containers ?? {}).map(([name, spec]) => [name, spec.dependsOn]),
+      ),
+      // A dependency gets as long to be ready as verification gives the whole deployment.
+      ready: {
+        timeoutMs: (manifest?.deployment.verify.timeoutSeconds ?? 60) * 1000,
+        clock: context.clock,
+        ...(context.verifyPollMs === undefined ? {} : { pollMs: context.verifyPollMs }),
+      },
+    },
     onProgress: (event) =>
       log.log('info', `docker ${event.step}`, { target: event.target, detail: event.detail }),
   });
@@ -98,7 +118,11 @@ async function createOptionsOf(target: TargetDeployment): Promise<Record<string,
   return result;
 }
 
-async function envFromFiles(snapshotDir: string, files: readonly string[]): Promise<Record<string, string>> {
+/** The merged variables of env files, read from the snapshot (containers' and jobs'). */
+export async function envFromFiles(
+  snapshotDir: string,
+  files: readonly string[],
+): Promise<Record<string, string>> {
   const texts = await Promise.all(
     files.map(async (file) => ({ file, text: await fs.readFile(path.join(snapshotDir, file), 'utf8') })),
   );

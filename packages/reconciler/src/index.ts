@@ -8,6 +8,7 @@ export { createDeploymentResolver } from './cheap-resolution.js';
 export type { ContextOptions } from './context-from-config.js';
 export { createReconcileContext } from './context-from-config.js';
 export { hashDeploymentFolder } from './hash-folder.js';
+export type { JobOutcome, JobRunRecord } from './jobs.js';
 export type { ReconcileOutcome, ReconcileStep } from './outcome.js';
 export { exitCodeOf } from './outcome.js';
 export type { PlanSummary } from './plan-summary.js';

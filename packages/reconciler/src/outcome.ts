@@ -1,3 +1,4 @@
+import type { JobRunRecord } from './jobs.js';
 import type { PlanSummary } from './plan-summary.js';
 
 /** The named step a reconcile failed in, as Flux names its reasons. */
@@ -16,6 +17,8 @@ export type ReconcileStep =
   | 'snapshot'
   | 'apply'
   | 'verify'
+  /** A one-shot job (beforeApply or afterVerify) did not exit 0 in time. */
+  | 'job'
   /** Bookkeeping after verification: drop running-config.previous, release the quarantine, GC snapshots. */
   | 'confirm'
   /** Reading or writing the quarantine of failed deployment hashes. */
@@ -41,11 +44,17 @@ export type ReconcileOutcome =
       readonly gitRevision: string;
       readonly changed: boolean;
       readonly plan: PlanSummary;
+      /** The jobs this reconcile ran (absent: none). */
+      readonly jobs?: readonly JobRunRecord[];
       readonly warnings?: readonly OutcomeWarning[];
     }
   /** `--dry-run`: what would happen; nothing changed. */
   | { readonly kind: 'planned'; readonly plan: PlanSummary }
-  /** The desired deployment failed; the host is back on what it ran before, verified. */
+  /**
+   * The desired deployment failed; the host is back on what it ran before, verified. A failed
+   * beforeApply job (step 'job') is one too: nothing was stopped, the old containers kept their ids,
+   * running-config is back on the previous snapshot and the hash is quarantined.
+   */
   | {
       readonly kind: 'rolledBack';
       readonly failedDeploymentHash: string;
@@ -55,6 +64,7 @@ export type ReconcileOutcome =
       /** undefined: this was the first deploy, and what it created was removed. */
       readonly restoredDeploymentHash: string | undefined;
       readonly plan: PlanSummary;
+      readonly jobs?: readonly JobRunRecord[];
       readonly warnings?: readonly OutcomeWarning[];
     }
   /** Nothing on the host was changed. `terminal`: retrying the same input cannot help (bad input). */
@@ -94,6 +104,7 @@ export type ReconcileOutcome =
       readonly failedDeploymentHash: string | undefined;
       readonly step: ReconcileStep;
       readonly reason: string;
+      readonly jobs?: readonly JobRunRecord[];
       readonly warnings?: readonly OutcomeWarning[];
     };
 

@@ -47,8 +47,8 @@ export function targetOf(
   return { deploymentName: manifest.deployment.name, deploymentHash, manifest, snapshotDir };
 }
 
-/** The `--plan-json` shape. */
-export function summarise(prepared: PreparedRevision, plan: Plan): PlanSummary {
+/** The `--plan-json` shape; `applies`: this reconcile applies the deployment (so its jobs run). */
+export function summarise(prepared: PreparedRevision, plan: Plan, applies: boolean): PlanSummary {
   return {
     git_revision: prepared.gitRevision,
     deployment: prepared.manifest.deployment.name,
@@ -57,6 +57,11 @@ export function summarise(prepared: PreparedRevision, plan: Plan): PlanSummary {
     secrets_hash: prepared.hashes.secretsHash,
     deployment_hash: prepared.hashes.deploymentHash,
     actions: plan.actions.map(({ container, action, reason }) => ({ container, action, reason })),
+    jobs: Object.entries(prepared.manifest.jobs).map(([job, spec]) => ({
+      job,
+      action: applies ? 'run' : 'skip',
+      when: spec.when,
+    })),
   };
 }
 

@@ -11,4 +11,10 @@ export interface PlanSummary {
     readonly action: 'noop' | 'replace' | 'delete';
     readonly reason: string;
   }>;
+  /** The jobs of stow.yaml in file order: `run` when this reconcile applies the deployment, else `skip`. */
+  readonly jobs: ReadonlyArray<{
+    readonly job: string;
+    readonly action: 'run' | 'skip';
+    readonly when: 'beforeApply' | 'afterVerify';
+  }>;
 }

@@ -3,14 +3,19 @@ import type { DockerContext } from './docker-steps.js';
 import type { TargetDeployment } from './target.js';
 
 /**
- * SPEC section 7: every image of the target is on the host before running-config switches and
+ * SPEC section 7: every image of the target (containers and jobs) is on the host before running-config switches and
  * anything running stops, so a registry that is down or cuts a pull off fails the reconcile with
  * nothing changed (outcome `failed`, retried on the next poll, never quarantined). applyPlan's own
  * pull then finds every image present.
  */
 export async function pullImages(context: DockerContext, target: TargetDeployment): Promise<string[]> {
   const { engine, log } = context;
-  const images = [...new Set(Object.values(target.manifest?.containers ?? {}).map((spec) => spec.image))];
+  // Jobs' images too: a beforeApply job runs after every image is on the host.
+  const specs = [
+    ...Object.values(target.manifest?.containers ?? {}),
+    ...Object.values(target.manifest?.jobs ?? {}),
+  ];
+  const images = [...new Set(specs.map((spec) => spec.image))];
   const pulled: string[] = [];
   for (const image of images) {
     if (await engine.imageExists(image)) continue;

@@ -63,6 +63,18 @@ describe('checkReferencedFiles', () => {
   });
 });
 
+describe('checkReferencedFiles for jobs', () => {
+  it("names a job's env file that is not dotenv", async () => {
+    const files = manifestFiles('web', ['app'], { 'job.env': 'not dotenv\n' });
+    files['stow.yaml'] +=
+      `jobs:\n  migrate:\n    image: registry.example.com/m:1@sha256:${'a'.repeat(64)}\n    envFiles: [job.env]\n`;
+    const dir = await folder(files);
+    await expect(
+      checkReferencedFiles(dir, parseStowManifest(files['stow.yaml'], 'stow.yaml')),
+    ).rejects.toMatchObject({ name: 'ManifestError', message: 'job.env:1: not a variable name' });
+  });
+});
+
 describe('prepareRevision', () => {
   it('fails the manifest step, terminal, when a SOPS env file decrypts to YAML', async () => {
     const key = await newKey();

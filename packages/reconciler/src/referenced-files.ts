@@ -4,7 +4,7 @@ import { DockerPlannerError, parseEnvFile } from '@stow/docker-planner';
 import { ManifestError, type ManifestIssue, type StowManifest } from '@stow/manifest';
 
 /**
- * Parses every env file the containers reference, in the staged (decrypted) folder, while the
+ * Parses every env file the containers and jobs reference, in the staged (decrypted) folder, while the
  * revision is prepared: a file that is not dotenv fails the reconcile before running-config
  * switches (exit 2, nothing touched), not during the apply after the old containers were stopped.
  * That each referenced file and mount source exists with the right type is checked by
@@ -12,7 +12,9 @@ import { ManifestError, type ManifestIssue, type StowManifest } from '@stow/mani
  */
 export async function checkReferencedFiles(stagingDir: string, manifest: StowManifest): Promise<void> {
   const envFiles = new Set(
-    Object.values(manifest.containers).flatMap((container) => container.envFiles ?? []),
+    [...Object.values(manifest.containers), ...Object.values(manifest.jobs)].flatMap(
+      (runnable) => runnable.envFiles ?? [],
+    ),
   );
   const issues: ManifestIssue[] = [];
   for (const file of envFiles) {

@@ -1,10 +1,13 @@
+import { removeLeftJobContainers } from '@stow/docker-planner';
 import type { HostLock } from '@stow/snapshot-store';
 import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
+import { JobFailure, type JobRunRecord, runJobs } from './jobs.js';
 import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
 import { pullImages } from './pull-images.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
 import { convergeTo, rollBack, targetOfPrevious } from './rollback.js';
+import { type Redactor, secretRedactor } from './secret-redactor.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
 
 const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
@@ -88,6 +91,12 @@ async function recoverInterruptedApply(context: ReconcileContext): Promise<Recon
     ? await step('recover', async () => (await store.readMetadata(running)).deploymentName)
     : '';
   const target = await step('recover', () => targetOfPrevious(context, previous, name));
+  // A job running when the apply was interrupted: its container goes first, it never counts.
+  for (const deployment of new Set([name, target.deploymentName].filter(Boolean))) {
+    const left = await step('recover', () => removeLeftJobContainers(context.engine, deployment));
+    if (left.length > 0)
+      log.log('warn', 'removed job containers of the interrupted apply', { containers: left });
+  }
   const result = await rollBack(context, target.deploymentName);
   if (result.ok) return undefined;
   log.log('error', 'recovery failed: the host needs attention', { reason: result.reason });
@@ -128,11 +137,14 @@ async function reconcileLocked(
 
     const target = targetOf(prepared.manifest, hash, `${store.layout.snapshotsDir}/${hash}`);
     const plan = await step('plan', () => planTarget(context, target));
-    const summary = summarise(prepared, plan);
+    const running = await step('snapshot', () => store.running());
+    const alreadyRunning = plan.unchanged && running?.deploymentHash === hash;
+    // Jobs run once per applied deployment: not again when the running one is only repaired.
+    const runsJobs = running?.deploymentHash !== hash;
+    const summary = summarise(prepared, plan, runsJobs);
     if (request.dryRun) return { kind: 'planned', plan: summary };
 
-    const running = await step('snapshot', () => store.running());
-    if (plan.unchanged && running?.deploymentHash === hash) {
+    if (alreadyRunning) {
       log.log('info', 'host already converged', { deployment_hash: hash });
       const warnings = await bookkeeping(context, [['quarantine', () => quarantine.release(hash)]]);
       return {
@@ -153,7 +165,7 @@ async function reconcileLocked(
       daemonBaseUrl,
     });
     await step('pull', () => pullImages(context, target));
-    return await applyRevision(context, host, prepared, summary);
+    return await applyRevision(context, host, prepared, summary, runsJobs);
   } finally {
     await store.discardStaging(stagingDir).catch((error: unknown) => {
       // prepare() empties staging at the next reconcile.
@@ -168,10 +180,12 @@ async function applyRevision(
   host: HostChanges,
   prepared: PreparedRevision,
   summary: ReturnType<typeof summarise>,
+  runsJobs: boolean,
 ): Promise<ReconcileOutcome> {
   const { store, quarantine, log } = context;
   const hash = prepared.hashes.deploymentHash;
   const snapshot = await commitSnapshot(context, prepared);
+  const redact = await step('snapshot', () => redactorFor(prepared, snapshot.dir));
   await step('snapshot', () => switchRunningConfig(context, hash));
   host.touched = true;
   const target = targetOf(prepared.manifest, hash, snapshot.dir);
@@ -180,16 +194,22 @@ async function applyRevision(
     actions: summary.actions.map((a) => `${a.container}:${a.action}`),
   });
 
-  let failure: { step: 'apply' | 'verify'; reason: string } | undefined;
+  const jobs: JobRunRecord[] = [];
+  let failure: { step: 'apply' | 'verify' | 'job'; reason: string } | undefined;
   try {
     // Plan again right before applying: the summary's plan was observed before the snapshot was
     // committed, and the host lock keeps other stow processes out, not people or restart policies.
-    await applyTarget(context, await planTarget(context, target), target);
+    // beforeApply jobs run once the images are pulled, before anything is stopped: a failed one
+    // leaves the old containers as they were.
+    const beforeStop = runsJobs ? () => runJobs(context, target, 'beforeApply', redact, jobs) : undefined;
+    await applyTarget(context, await planTarget(context, target), target, beforeStop);
     const verified = await verifyTarget(context, target);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
+    else if (runsJobs) await runJobs(context, target, 'afterVerify', redact, jobs);
   } catch (error) {
-    failure = { step: 'apply', reason: reasonOf(error) };
+    failure = { step: error instanceof JobFailure ? 'job' : 'apply', reason: reasonOf(error) };
   }
+  const jobsRan = jobs.length > 0 ? { jobs } : {};
 
   if (!failure) {
     // Verified: nothing below may undo it. Failures here are reported beside the outcome.
@@ -215,6 +235,7 @@ async function applyRevision(
       gitRevision: prepared.gitRevision,
       changed: true,
       plan: summary,
+      ...jobsRan,
       ...withWarnings(warnings),
     };
   }
@@ -246,6 +267,7 @@ async function applyRevision(
       failedDeploymentHash: hash,
       step: failure.step,
       reason: `${failure.reason}; ${rollback.reason}`,
+      ...jobsRan,
       ...withWarnings(warnings),
     };
   }
@@ -257,6 +279,7 @@ async function applyRevision(
     reason: failure.reason,
     restoredDeploymentHash: rollback.restoredDeploymentHash,
     plan: summary,
+    ...jobsRan,
     ...withWarnings(warnings),
   };
 }
@@ -308,6 +331,15 @@ async function keepRunning(
     step: result.step,
     reason: result.reason,
   };
+}
+
+/**
+ * Job output quoted in a reason (its last log line) has every decrypted secret value of the
+ * deployment replaced; only a deployment with jobs reads its secret files for this.
+ */
+async function redactorFor(prepared: PreparedRevision, snapshotDir: string): Promise<Redactor> {
+  if (Object.keys(prepared.manifest.jobs).length === 0) return (text) => text;
+  return secretRedactor(snapshotDir, prepared.hashes.secretFiles);
 }
 
 /** Runs bookkeeping steps in order; a failure is logged and returned as a warning, never thrown. */

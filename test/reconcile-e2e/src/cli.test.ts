@@ -43,6 +43,7 @@ describe.each([
         { container: s.name('web'), action: 'replace', reason: 'missing' },
         { container: s.name('worker'), action: 'replace', reason: 'missing' },
       ],
+      jobs: [],
     });
     expect(result.stderr).toMatch(/^planned .* \(dry run, nothing changed\)\n$/);
     expect((await s.managed()).size).toBe(0);

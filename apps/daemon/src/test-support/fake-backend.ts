@@ -1,4 +1,4 @@
-import type { ReconcileLog, ReconcileOutcome, ReconcileRequest } from '@stow/reconciler';
+import type { JobRunRecord, ReconcileLog, ReconcileOutcome, ReconcileRequest } from '@stow/reconciler';
 import type { DaemonBackend, RunningDeployment } from '../backend.js';
 
 export const sha = (char: string) => char.repeat(40);
@@ -25,6 +25,8 @@ export class FakeBackend implements DaemonBackend {
   resolveError: Error | undefined;
   /** Deployment hashes whose reconcile fails verification and rolls back, with the reason. */
   readonly failing = new Map<string, string>();
+  /** Deployment hash -> the job runs its apply reports. */
+  readonly jobRuns = new Map<string, JobRunRecord[]>();
   /**
    * The reconciler's quarantine as it would be on disk: a rollback adds the hash, a success
    * releases it; `stow reconcile` in another process may change it too (tests write it directly).
@@ -59,6 +61,7 @@ export class FakeBackend implements DaemonBackend {
       secrets_hash: hash('s'),
       deployment_hash: deploymentHash,
       actions: [],
+      jobs: [],
     };
     if (this.runningDeployment?.deploymentHash === deploymentHash) {
       await sleep(this.reconcileMs);
@@ -73,6 +76,8 @@ export class FakeBackend implements DaemonBackend {
     });
     await sleep(this.reconcileMs);
     const reason = this.failing.get(deploymentHash);
+    const runs = this.jobRuns.get(deploymentHash);
+    const jobs = runs ? { jobs: runs } : {};
     if (reason !== undefined) {
       this.quarantine.set(deploymentHash, reason);
       return {
@@ -83,11 +88,12 @@ export class FakeBackend implements DaemonBackend {
         reason,
         restoredDeploymentHash: this.runningDeployment?.deploymentHash,
         plan,
+        ...jobs,
       };
     }
     this.runningDeployment = { deploymentHash, gitRevision: revision, deploymentName: 'web' };
     this.quarantine.delete(deploymentHash);
-    return { kind: 'converged', deploymentHash, gitRevision: revision, changed: true, plan };
+    return { kind: 'converged', deploymentHash, gitRevision: revision, changed: true, plan, ...jobs };
   }
 
   /** Makes resolutions wait until the returned function is called (a slow archive download). */

@@ -19,7 +19,8 @@ Options:
   --config FILE     daemon.yaml (GitLab or gitRepository source, keys, stateDir)
   --dry-run         download, decrypt, hash, observe and plan; change nothing
   --plan-json       print { git_revision, deployment, manifest_hash, config_hash, secrets_hash,
-                    deployment_hash, actions: [{ container, action, reason }] }
+                    deployment_hash, actions: [{ container, action, reason }],
+                    jobs: [{ job, action: run|skip, when: beforeApply|afterVerify }] }
   --rev SHA         reconcile to this commit instead of the default branch head
   --state-dir DIR   state directory (default: daemon.yaml stateDir, else the home directory)
   --log-json        structured JSON log lines on stderr (default: progress on a terminal only)

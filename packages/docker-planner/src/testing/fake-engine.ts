@@ -12,7 +12,17 @@ export type FakeBehaviour =
   | { readonly kind: 'runs' }
   | { readonly kind: 'unhealthy'; readonly probeExitCode?: number; readonly probeOutput?: string }
   | { readonly kind: 'exits'; readonly exitCode: number; readonly oomKilled?: boolean }
-  | { readonly kind: 'restarts'; readonly restartCount: number; readonly exitCode?: number };
+  | { readonly kind: 'restarts'; readonly restartCount: number; readonly exitCode?: number }
+  /**
+   * A one-shot job: runs for `runsForMs` (default 0) then exits with `exitCode`, having written
+   * `logs`. A wait shorter than `runsForMs` times out and leaves it running.
+   */
+  | {
+      readonly kind: 'completes';
+      readonly exitCode: number;
+      readonly logs?: string;
+      readonly runsForMs?: number;
+    };
 
 /** Which started containers a behaviour applies to: by image reference, container name, or both. */
 export interface FakeMatch {
@@ -33,6 +43,10 @@ export interface FakeContainer {
   restartCount: number;
   startedAt: string | undefined;
   health: ContainerInspection['health'];
+  /** What the container wrote (a `completes` behaviour's logs). */
+  logs: string;
+  /** A `completes` container that has not exited yet: its exit code and how long it still runs. */
+  pendingExit?: { readonly exitCode: number; readonly runsForMs: number };
 }
 
 /**
@@ -75,6 +89,7 @@ export class FakeEngine implements DockerEngine {
       restartCount: 0,
       startedAt: undefined,
       health: undefined,
+      logs: '',
       ...c,
     });
   }
@@ -192,12 +207,41 @@ export class FakeEngine implements DockerEngine {
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.record(`stop ${id} t=${timeoutSeconds}`);
     const c = this.containers.get(id);
-    if (c && c.state !== 'exited') Object.assign(c, { state: 'exited', exitCode: 0, health: undefined });
+    if (c && c.state !== 'exited') {
+      // A job still running is killed: 137 like SIGKILL.
+      const exitCode = c.pendingExit ? 137 : 0;
+      Object.assign(c, { state: 'exited', exitCode, health: undefined, pendingExit: undefined });
+    }
   }
 
   async removeContainer(id: string): Promise<void> {
     this.record(`remove ${id}`);
     this.containers.delete(id);
+  }
+
+  async waitContainer(id: string, timeoutMs: number): Promise<number | undefined> {
+    this.record(`wait ${id} ${timeoutMs}ms`);
+    const c = this.containers.get(id);
+    if (!c) {
+      throw new DockerPlannerError('ENGINE_ERROR', `waiting for container ${id}: no such container`, {
+        container: id,
+      });
+    }
+    if (c.pendingExit) {
+      if (c.pendingExit.runsForMs > timeoutMs) return undefined;
+      Object.assign(c, { state: 'exited', exitCode: c.pendingExit.exitCode, pendingExit: undefined });
+    }
+    return c.state === 'running' ? undefined : c.exitCode;
+  }
+
+  async containerLogs(id: string, options: { readonly tail: number }): Promise<string> {
+    this.record(`logs ${id} tail=${options.tail}`);
+    const lines = (this.containers.get(id)?.logs ?? '').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines
+      .slice(-options.tail)
+      .map((line) => `${line}\n`)
+      .join('');
   }
 
   private record(call: string): void {
@@ -247,6 +291,15 @@ export class FakeEngine implements DockerEngine {
           exitCode: behaviour.exitCode,
           oomKilled: behaviour.oomKilled ?? false,
           health: undefined,
+        });
+        return;
+      case 'completes':
+        Object.assign(c, {
+          state: 'running',
+          exitCode: 0,
+          health: undefined,
+          logs: behaviour.logs ?? '',
+          pendingExit: { exitCode: behaviour.exitCode, runsForMs: behaviour.runsForMs ?? 0 },
         });
         return;
       case 'restarts':
