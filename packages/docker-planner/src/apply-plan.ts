@@ -1,4 +1,5 @@
 import { parseImageReference } from '@stow/manifest';
+import { settleBounded, valuesOrThrow } from './bounded.js';
 import type { CreateOptions } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 import { DockerPlannerError } from './errors.js';
@@ -30,7 +31,18 @@ export interface ApplyOptions {
   readonly registryAuth?: RegistryAuthLookup;
   /** Stop grace when the old container does not say (its Config.StopTimeout); default 10 s like Docker. */
   readonly defaultStopTimeoutSeconds?: number;
+  /** At most this many pulls, stops or creates+starts at once; default DEFAULT_APPLY_CONCURRENCY. */
+  readonly concurrency?: number;
+  /**
+   * Start order: groups of the plan's desired container names. Each group's replacements are created and
+   * started in parallel (bounded), a group only after the previous one has started; stops run group by
+   * group in reverse. Every desired container must be in exactly one group. Default: one group of all.
+   */
+  readonly waves?: ReadonlyArray<readonly string[]>;
 }
+
+/** Like docker compose: enough to overlap engine round trips, few enough not to swamp a small host. */
+export const DEFAULT_APPLY_CONCURRENCY = 4;
 
 export interface ApplyResult {
   readonly pulled: readonly string[];
@@ -50,8 +62,11 @@ export function pullReference(image: string): string {
 
 /**
  * Carries out a plan (SPEC section 7): pull every missing image first (a failure aborts with nothing stopped),
- * create networks, stop and remove what changes or goes, create + connect + start replacements in manifest
- * order, prune managed networks no longer declared. `createOptions` holds toCreateOptions() per replaced container.
+ * create networks, stop and remove what changes or goes (containers being deleted first, then the start
+ * waves in reverse), create + connect + start replacements wave by wave, prune managed networks no longer
+ * declared. Pulls, stops and starts within a wave run in parallel, at most `concurrency` at once; every
+ * operation of a phase is awaited before its failures are reported, all of them by name.
+ * `createOptions` holds toCreateOptions() per replaced container.
  */
 export async function applyPlan(
   plan: Plan,
@@ -60,7 +75,8 @@ export async function applyPlan(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const progress = options.onProgress ?? (() => {});
-  const replacements = plan.actions.filter((a) => a.action === 'replace');
+  const limit = concurrencyOf(options.concurrency);
+  const replacing = new Set(plan.actions.filter((a) => a.action === 'replace').map((a) => a.container));
   const optionsOf = (container: string): CreateOptions => {
     const found = createOptions[container];
     if (!found) {
@@ -71,13 +87,13 @@ export async function applyPlan(
     return found;
   };
   // Check everything needed before touching anything.
-  for (const action of replacements) optionsOf(action.container);
+  for (const container of replacing) optionsOf(container);
+  const waves = wavesOf(plan, options.waves);
 
-  // 1. pull
-  const pulled: string[] = [];
-  const images = [...new Set(replacements.map((a) => optionsOf(a.container).body.Image))];
-  for (const image of images) {
-    if (await engine.imageExists(image)) continue;
+  // 1. pull, every image at once (bounded); any failure aborts before anything is stopped
+  const images = [...new Set([...replacing].map((c) => optionsOf(c).body.Image))];
+  const pulls = await settleBounded(images, limit, async (image) => {
+    if (await engine.imageExists(image)) return undefined;
     const ref = pullReference(image);
     progress({ step: 'pull', target: ref });
     await engine.pullImage(ref, options.registryAuth?.(image));
@@ -85,13 +101,12 @@ export async function applyPlan(
       throw new DockerPlannerError(
         'PULL_FAILED',
         `pulling ${ref}: the engine reported success but has no ${image}`,
-        {
-          image,
-        },
+        { image },
       );
     }
-    pulled.push(ref);
-  }
+    return ref;
+  });
+  const pulled = valuesOrThrow(pulls, 'pulls').filter((ref) => ref !== undefined);
 
   // 2. networks
   const networksCreated: string[] = [];
@@ -101,47 +116,56 @@ export async function applyPlan(
     networksCreated.push(network.name);
   }
 
-  // 3. stop and remove what changes or goes (before creating: host ports and names must be free)
+  // 3. stop and remove what changes or goes (before creating: host ports and names must be free):
+  //    containers being deleted first, then dependents before what they depend on (waves reversed)
+  const existing = new Map(
+    plan.actions
+      .filter((a) => a.action !== 'noop' && a.existingId !== undefined)
+      .map((a) => [a.container, a]),
+  );
+  const deleted = plan.actions.filter((a) => a.action === 'delete').map((a) => a.container);
   const removed: Array<{ container: string; id: string }> = [];
-  for (const action of plan.actions) {
-    if (action.action === 'noop' || action.existingId === undefined) continue;
-    const id = action.existingId;
-    const inspected = await engine.inspectContainer(id);
-    if (inspected) {
-      const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
-      progress({ step: 'stop', target: action.container, detail: action.reason });
-      await engine.stopContainer(id, grace);
-    }
-    progress({ step: 'remove', target: action.container });
-    await engine.removeContainer(id);
-    removed.push({ container: action.container, id });
+  for (const group of [deleted, ...[...waves].reverse()]) {
+    const actions = group.flatMap((name) => existing.get(name) ?? []);
+    const stops = await settleBounded(actions, limit, (action) =>
+      named(action.container, undefined, async () => {
+        const id = action.existingId as string;
+        const inspected = await engine.inspectContainer(id);
+        if (inspected) {
+          const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
+          progress({ step: 'stop', target: action.container, detail: action.reason });
+          await engine.stopContainer(id, grace);
+        }
+        progress({ step: 'remove', target: action.container });
+        await engine.removeContainer(id);
+        return { container: action.container, id };
+      }),
+    );
+    removed.push(...valuesOrThrow(stops, 'stops'));
   }
 
-  // 4. create, connect, start in manifest order
+  // 4. create, connect, start: wave after wave, each wave in parallel (bounded)
   const created: Array<{ container: string; id: string }> = [];
-  for (const action of replacements) {
-    const { body, connectNetworks } = optionsOf(action.container);
-    progress({ step: 'create', target: action.container, detail: body.Image });
-    const id = await engine.createContainer(body);
-    created.push({ container: action.container, id });
-    for (const network of connectNetworks) {
-      progress({ step: 'connect', target: action.container, detail: network });
-      await engine.connectNetwork(network, id, [action.container]);
-    }
-    progress({ step: 'start', target: action.container });
-    try {
-      await engine.startContainer(id);
-    } catch (error) {
-      if (error instanceof DockerPlannerError && error.code === 'START_FAILED') {
-        throw new DockerPlannerError('START_FAILED', `container ${action.container}: ${error.message}`, {
-          container: action.container,
-          image: body.Image,
-          cause: error,
-          ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+  for (const wave of waves) {
+    const starts = await settleBounded(
+      wave.filter((name) => replacing.has(name)),
+      limit,
+      (container) => {
+        const { body, connectNetworks } = optionsOf(container);
+        return named(container, body.Image, async () => {
+          progress({ step: 'create', target: container, detail: body.Image });
+          const id = await engine.createContainer(body);
+          for (const network of connectNetworks) {
+            progress({ step: 'connect', target: container, detail: network });
+            await engine.connectNetwork(network, id, [container]);
+          }
+          progress({ step: 'start', target: container });
+          await engine.startContainer(id);
+          return { container, id };
         });
-      }
-      throw error;
-    }
+      },
+    );
+    created.push(...valuesOrThrow(starts, 'starts'));
   }
 
   // 5. prune networks no longer declared
@@ -161,4 +185,68 @@ export async function applyPlan(
   }
 
   return { pulled, networksCreated, removed, created, networksPruned, networksKept };
+}
+
+function concurrencyOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_APPLY_CONCURRENCY;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new DockerPlannerError(
+      'INVALID_SPEC',
+      `apply concurrency must be a positive integer (got ${value})`,
+    );
+  }
+  return value;
+}
+
+/** The start waves, checked against the plan: each desired container in exactly one wave. */
+function wavesOf(plan: Plan, waves: ApplyOptions['waves']): ReadonlyArray<readonly string[]> {
+  const desired = plan.actions.filter((a) => a.action !== 'delete').map((a) => a.container);
+  if (waves === undefined) return [desired];
+  const seen = new Set<string>();
+  for (const [index, wave] of waves.entries()) {
+    for (const name of wave) {
+      const where = `start wave ${index + 1}`;
+      if (!desired.includes(name)) {
+        throw new DockerPlannerError(
+          'INVALID_SPEC',
+          `${where} names ${name}, not a container of the deployment`,
+          {
+            container: name,
+          },
+        );
+      }
+      if (seen.has(name)) {
+        throw new DockerPlannerError(
+          'INVALID_SPEC',
+          `${where} names ${name} again: a container starts once`,
+          {
+            container: name,
+          },
+        );
+      }
+      seen.add(name);
+    }
+  }
+  const missing = desired.filter((name) => !seen.has(name));
+  if (missing.length > 0) {
+    throw new DockerPlannerError('INVALID_SPEC', `start waves leave out ${missing.join(', ')}`, {
+      container: missing[0] as string,
+    });
+  }
+  return waves;
+}
+
+/** Runs one container's engine calls; an engine error that does not name the container gets its name. */
+async function named<T>(container: string, image: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof DockerPlannerError) || error.container === container) throw error;
+    throw new DockerPlannerError(error.code, `container ${container}: ${error.message}`, {
+      container,
+      ...(image === undefined ? {} : { image }),
+      cause: error,
+      ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+    });
+  }
 }
