@@ -73,7 +73,12 @@ async function main() {
         mkdirSync(staging);
         const t0 = performance.now();
         const stream = await client.downloadArchive('ops/deployments', { sha, path: SUBFOLDER });
-        await extractSubfolderArchive(stream, { stagingDir: staging, subfolder: SUBFOLDER });
+        // The 512 MiB default cap on an extracted deployment is lifted for the 1 GB row.
+        await extractSubfolderArchive(stream, {
+          stagingDir: staging,
+          subfolder: SUBFOLDER,
+          maxBytes: 2 ** 31,
+        });
         const t1 = performance.now();
         const secretFiles = await findSopsFiles(staging);
         if (secretFiles.length !== 2)
