@@ -1,104 +1,35 @@
 // Reconcile on the real engine.
-// (a) noop reconcile of a 30-container deployment: median wall time and Engine API calls
-//     (target under 300 ms; one container list plus at most one inspect per container);
+// (a) noop reconcile of a 100-container deployment: median wall time and Engine API calls
+//     (target under 150 ms and one container list call);
 // (b) replacing 10 containers: stow's reconcile (verification window 0 s, so the time is all apply)
 //     against a shell loop of `docker rm -f` + `docker run -d` for the same containers, same run.
 //     Target: at most 1.5x the loop.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDockerEngine, readDockerConfigAuth } from '@stow/docker-planner';
-import { createLocalGitSource } from '@stow/gitlab-client';
-import { runReconcile, silentLog, systemClock } from '@stow/reconciler';
-import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
-import Docker from 'dockerode';
+import { runReconcile } from '@stow/reconciler';
+import {
+  deploymentRepo,
+  docker,
+  engineContext,
+  prepareEngineHost,
+  removeLabelled as removeByLabel,
+} from './lib/engine-deployment.mjs';
 import { machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-execFileSync(new URL('../ci/setup-test-host', import.meta.url).pathname, {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const images = JSON.parse(readFileSync('/var/lib/stow-test/images.json', 'utf8')).images;
-const busybox = images.busybox.pinned;
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const NOOP_CONTAINERS = 100;
+const busybox = prepareEngineHost();
 const id = Date.now().toString(36);
-
-/** Counts every call stow makes through its Engine edge. */
-function countingEngine(engine) {
-  const counts = new Map();
-  const proxy = new Proxy(engine, {
-    get(target, key) {
-      const value = target[key];
-      if (typeof value !== 'function') return value;
-      return (...args) => {
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-        return value.apply(target, args);
-      };
-    },
-  });
-  return { engine: proxy, counts };
-}
-
-function deploymentRepo(name, count, revision) {
-  const repo = mkdtempSync(path.join(tmpdir(), 'stow-bench-repo-'));
-  const git = (...args) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
-  git('init', '-q', '-b', 'main');
-  git('config', 'user.email', 'bench@stow.invalid');
-  git('config', 'user.name', 'bench');
-  const commit = (rev) => {
-    const containers = Array.from(
-      { length: count },
-      (_, i) =>
-        `  ${name}-${i}:\n    image: ${busybox}\n    command: [sleep, "3600"]\n    init: true\n    mounts: [{ source: app.conf, target: /etc/app.conf, readOnly: true }]\n`,
-    ).join('');
-    mkdirSync(path.join(repo, 'host'), { recursive: true });
-    writeFileSync(
-      path.join(repo, 'host/stow.yaml'),
-      `deployment:\n  name: ${name}\n  verify: { stableSeconds: 0, timeoutSeconds: 30 }\ncontainers:\n${containers}`,
-    );
-    writeFileSync(path.join(repo, 'host/app.conf'), `revision=${rev}\n`);
-    git('add', '-A');
-    git('commit', '-q', '-m', `rev ${rev}`);
-  };
-  commit(revision);
-  return { repo, commit };
-}
-
-async function contextFor(repo, stateDir) {
-  const counted = countingEngine(createDockerEngine(docker));
-  const store = createSnapshotStore(stateDir);
-  const log = silentLog();
-  return {
-    counts: counted.counts,
-    context: {
-      source: createLocalGitSource({ repository: repo, branch: 'main', subfolder: 'host' }),
-      secrets: { keysFile: undefined, sopsBinary: undefined },
-      engine: counted.engine,
-      registryAuth: await readDockerConfigAuth(),
-      verifyPollMs: 100,
-      store,
-      quarantine: createQuarantine(store.layout.stateFile),
-      clock: systemClock,
-      log,
-    },
-  };
-}
-
-async function removeLabelled(name) {
-  for (const c of await docker.listContainers({
-    all: true,
-    filters: { label: [`stow.deployment=${name}`] },
-  })) {
-    await docker.getContainer(c.Id).remove({ force: true });
-  }
-}
+const removeLabelled = (name) => removeByLabel(`stow.deployment=${name}`);
+const contextFor = (repo, stateDir) => engineContext(repo, stateDir, { verifyPollMs: 100 });
 
 const cleanups = [];
 try {
-  // (a) noop of 30 containers
+  // (a) noop of NOOP_CONTAINERS containers
   const noopName = `bench-noop-${id}`;
-  const noop = deploymentRepo(noopName, 30, 1);
+  const noop = deploymentRepo({ name: noopName, count: NOOP_CONTAINERS, image: busybox });
   const noopState = mkdtempSync(path.join(tmpdir(), 'stow-bench-state-'));
   cleanups.push(
     () => removeLabelled(noopName),
@@ -122,7 +53,7 @@ try {
 
   // (b) replace 10 containers: stow vs docker rm -f + docker run -d
   const replaceName = `bench-replace-${id}`;
-  const replace = deploymentRepo(replaceName, 10, 1);
+  const replace = deploymentRepo({ name: replaceName, count: 10, image: busybox });
   const replaceState = mkdtempSync(path.join(tmpdir(), 'stow-bench-state-'));
   cleanups.push(
     () => removeLabelled(replaceName),
@@ -157,7 +88,7 @@ try {
     loopTimes.push(performance.now() - started);
   }
 
-  const perContainer = (calls.inspectContainer ?? 0) / 30;
+  const perContainer = (calls.inspectContainer ?? 0) / NOOP_CONTAINERS;
   console.log(`reconcile benchmark, median of ${RUNS} noop runs and ${stowTimes.length} replace runs`);
   console.log(`machine: ${machineDescription()}; Docker Engine ${(await docker.version()).Version}\n`);
   console.log(
@@ -165,12 +96,12 @@ try {
       ['measurement', 'median ms', 'Engine API calls', 'target'],
       [
         [
-          '(a) noop reconcile, 30 containers',
+          `(a) noop reconcile, ${NOOP_CONTAINERS} containers`,
           median(noopTimes).toFixed(0),
           Object.entries(calls)
             .map(([k, v]) => `${k} ${v}`)
             .join(', '),
-          '< 300 ms; 1 list + <= 1 inspect/container',
+          '< 150 ms; 1 list call',
         ],
         ['(b) stow reconcile replacing 10 containers', median(stowTimes).toFixed(0), '', '<= 1.5x the loop'],
         ['(b) baseline: docker rm -f + docker run -d, 10 containers', median(loopTimes).toFixed(0), '', ''],

@@ -76,22 +76,30 @@ describe('applyPlan', () => {
       onProgress: (e) => events.push(`${e.step} ${e.target}`),
     });
 
-    expect(engine.calls.filter((c) => c !== 'listContainers' && c !== 'listNetworks')).toEqual([
+    const calls = engine.calls.filter((c) => c !== 'listContainers' && c !== 'listNetworks');
+    // Each image and each container in its own order; images and containers in parallel.
+    expect(calls.filter((c) => c.includes('/web'))).toEqual([
       `imageExists ${WEB_NEW}`,
       `pull registry.example.com/shop/web@${D2}`,
       `imageExists ${WEB_NEW}`,
+    ]);
+    expect(calls.filter((c) => c.includes('/db'))).toEqual([
       `imageExists ${DB}`,
       `pull registry.example.com/shop/db@${D1}`,
       `imageExists ${DB}`,
-      'createNetwork backend',
-      'createNetwork metrics',
+    ]);
+    expect(calls.filter((c) => /web|c-3/.test(c) && !c.includes('/web'))).toEqual([
       'create web',
       'connect metrics c-3 web',
       'start c-3',
+    ]);
+    expect(calls.filter((c) => /db|c-4/.test(c) && !c.includes('/db'))).toEqual([
       'create db',
       'connect metrics c-4 db',
       'start c-4',
     ]);
+    // Phases: every pull done before the networks, the networks before any create.
+    expect(calls.slice(6, 8)).toEqual(['createNetwork backend', 'createNetwork metrics']);
     expect(result.created).toEqual([
       { container: 'web', id: 'c-3' },
       { container: 'db', id: 'c-4' },
@@ -111,17 +119,14 @@ describe('applyPlan', () => {
     // Both get the new hash label; db keeps its image (already present: no pull).
     const result = await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine);
     const mutations = engine.calls.filter((c) => isMutation(c) || c.startsWith('pull'));
-    expect(mutations).toEqual([
-      `pull registry.example.com/shop/web@${D2}`,
-      'stop old-web t=25',
-      'remove old-web',
-      'stop old-db t=10',
-      'remove old-db',
-      'create web',
-      'start c-1',
-      'create db',
-      'start c-2',
-    ]);
+    expect(mutations[0]).toBe(`pull registry.example.com/shop/web@${D2}`);
+    expect(new Set(mutations.slice(1, 5))).toEqual(
+      new Set(['stop old-web t=25', 'remove old-web', 'stop old-db t=10', 'remove old-db']),
+    );
+    expect(mutations.indexOf('stop old-web t=25')).toBeLessThan(mutations.indexOf('remove old-web'));
+    expect(new Set(mutations.slice(5))).toEqual(
+      new Set(['create web', 'start c-1', 'create db', 'start c-2']),
+    );
     expect(result.removed).toEqual([
       { container: 'web', id: 'old-web' },
       { container: 'db', id: 'old-db' },
@@ -216,6 +221,134 @@ describe('applyPlan', () => {
     engine.containers.delete('old-web');
     await applyPlan(p, bodies(OLD_HASH, { web: WEB_OLD }), engine);
     expect(engine.calls.filter(isMutation)).toEqual(['remove old-web', 'create web', 'start c-1']);
+  });
+});
+
+/** `count` running containers app-0.. of the old revision, each on its own image tag (all present). */
+function runningMany(count: number): { engine: FakeEngine; names: string[] } {
+  const engine = new FakeEngine();
+  const names = Array.from({ length: count }, (_, i) => `app-${i}`);
+  for (const name of names) {
+    engine.addContainer({
+      id: `old-${name}`,
+      name,
+      state: 'running',
+      labels: { 'stow.deployment': 'shop', 'stow.hash': `v1:${OLD_HASH}`, 'stow.container': name },
+    });
+  }
+  return { engine, names };
+}
+
+/** A digest of its own per container: the fake finds images by digest. */
+const digestOf = (name: string) => `sha256:${name.replace('app-', '').padStart(64, 'f')}`;
+const imageOf = (name: string) => `registry.example.com/shop/${name}:2@${digestOf(name)}`;
+const bodiesOf = (names: string[]) =>
+  bodies(NEW_HASH, Object.fromEntries(names.map((n) => [n, imageOf(n)])), []);
+
+describe('applyPlan in parallel', () => {
+  it('pulls, stops and starts overlap, never more than the bound at once', async () => {
+    const { engine, names } = runningMany(10);
+    engine.latencyMs = 5;
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const result = await applyPlan(p, bodiesOf(names), engine, { concurrency: 3 });
+    expect(engine.peakConcurrentCalls).toBe(3);
+    expect(result.pulled).toHaveLength(10);
+    expect(result.created.map((c) => c.container)).toEqual(names);
+    expect(names.every((n) => engine.byName(n)?.state === 'running')).toBe(true);
+  });
+
+  it('the default bound is 4', async () => {
+    const { engine, names } = runningMany(10);
+    engine.latencyMs = 5;
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    await applyPlan(p, bodiesOf(names), engine);
+    expect(engine.peakConcurrentCalls).toBe(4);
+  });
+
+  it('every stop and removal comes before the first create', async () => {
+    const { engine, names } = runningMany(6);
+    engine.latencyMs = 2;
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    await applyPlan(p, bodiesOf(names), engine);
+    const lastRemove = engine.calls.findLastIndex((c) => c.startsWith('remove '));
+    const firstCreate = engine.calls.findIndex((c) => c.startsWith('create '));
+    expect(lastRemove).toBeLessThan(firstCreate);
+  });
+
+  it('starts wave after wave and stops the waves in reverse; containers being deleted stop first', async () => {
+    const { engine } = runningMany(5);
+    engine.latencyMs = 2;
+    // app-4 is no longer declared: deleted.
+    const names = ['app-0', 'app-1', 'app-2', 'app-3'];
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const waves = [['app-2'], ['app-0', 'app-3'], ['app-1']];
+    await applyPlan(p, bodiesOf(names), engine, { waves });
+    const stopOrder = engine.calls.filter((c) => c.startsWith('stop ')).map((c) => c.split(' ')[1]);
+    expect(stopOrder[0]).toBe('old-app-4');
+    expect(stopOrder[1]).toBe('old-app-1');
+    expect(new Set(stopOrder.slice(2, 4))).toEqual(new Set(['old-app-0', 'old-app-3']));
+    expect(stopOrder[4]).toBe('old-app-2');
+    const at = (call: string) => engine.calls.indexOf(call);
+    const startOf = (name: string) => at(`start ${engine.byName(name)?.id}`);
+    // A wave's creates wait until the previous wave has started.
+    expect(startOf('app-2')).toBeLessThan(at('create app-0'));
+    expect(startOf('app-2')).toBeLessThan(at('create app-3'));
+    expect(Math.max(startOf('app-0'), startOf('app-3'))).toBeLessThan(at('create app-1'));
+  });
+
+  it('a failed start mid-wave: the others of the wave finish, the error names it, the next wave does not start', async () => {
+    const { engine, names } = runningMany(4);
+    engine.latencyMs = 2;
+    engine.failStart.add('app-1');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const waves = [['app-0', 'app-1', 'app-2'], ['app-3']];
+    const error = await applyPlan(p, bodiesOf(names), engine, { waves }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'START_FAILED', container: 'app-1', image: imageOf('app-1') });
+    expect((error as Error).message).toMatch(/^container app-1: .*port is already allocated/);
+    expect(engine.byName('app-0')?.state).toBe('running');
+    expect(engine.byName('app-2')?.state).toBe('running');
+    expect(engine.calls).not.toContain('create app-3');
+  });
+
+  it('several failed starts are all reported, each by name', async () => {
+    const { engine, names } = runningMany(4);
+    engine.failStart.add('app-1');
+    engine.failStart.add('app-3');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const error = await applyPlan(p, bodiesOf(names), engine).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DockerPlannerError);
+    expect(error).toMatchObject({ code: 'START_FAILED', container: 'app-1' });
+    expect((error as Error).message).toMatch(/^2 of 4 starts failed: container app-1: .*; container app-3: /);
+    expect(((error as Error).cause as AggregateError).errors).toHaveLength(2);
+    expect(engine.byName('app-2')?.state).toBe('running');
+  });
+
+  it('several failed pulls are all reported and nothing running is touched', async () => {
+    const { engine, names } = runningMany(3);
+    engine.latencyMs = 2;
+    engine.failPull.set(`registry.example.com/shop/app-0@${digestOf('app-0')}`, 'manifest unknown');
+    engine.failPull.set(`registry.example.com/shop/app-2@${digestOf('app-2')}`, 'unauthorized');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const error = await applyPlan(p, bodiesOf(names), engine).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PULL_FAILED' });
+    expect((error as Error).message).toMatch(
+      /^2 of 3 pulls failed: .*app-0.*manifest unknown; .*app-2.*unauthorized/,
+    );
+    expect(engine.calls.filter(isMutation)).toEqual([]);
+    expect(names.every((n) => engine.byName(n)?.state === 'running')).toBe(true);
+  });
+
+  it.each([
+    [{ concurrency: 0 }, /apply concurrency must be a positive integer \(got 0\)/],
+    [{ concurrency: 1.5 }, /apply concurrency must be a positive integer \(got 1.5\)/],
+    [{ waves: [['app-0'], ['nope', 'app-1']] }, /start wave 2 names nope, not a container of the deployment/],
+    [{ waves: [['app-0', 'app-1'], ['app-1']] }, /start wave 2 names app-1 again/],
+    [{ waves: [['app-0']] }, /start waves leave out app-1/],
+  ])('bad options %j fail before anything is touched', async (options, message) => {
+    const { engine, names } = runningMany(2);
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    await expect(applyPlan(p, bodiesOf(names), engine, options)).rejects.toThrow(message);
+    expect(engine.calls.filter((c) => isMutation(c) || c.startsWith('pull'))).toEqual([]);
   });
 });
 

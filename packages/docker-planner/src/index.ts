@@ -1,5 +1,5 @@
 export type { ApplyOptions, ApplyProgress, ApplyResult, ApplyStep } from './apply-plan.js';
-export { applyPlan, pullReference } from './apply-plan.js';
+export { applyPlan, DEFAULT_APPLY_CONCURRENCY, pullReference } from './apply-plan.js';
 export type {
   ContainerCreateBody,
   CreateContext,

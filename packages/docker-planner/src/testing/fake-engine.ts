@@ -69,6 +69,13 @@ export class FakeEngine implements DockerEngine {
   readonly networksInUse = new Set<string>();
   /** Set to make every call fail as if the socket were gone. */
   unreachable = false;
+  /**
+   * Milliseconds every call takes (0: answers at once). With a latency, calls made in parallel overlap,
+   * and `peakConcurrentCalls` tells how many were in flight at most.
+   */
+  latencyMs = 0;
+  peakConcurrentCalls = 0;
+  private concurrentCalls = 0;
   private readonly behaviours: Array<{ match: FakeMatch; behaviour: FakeBehaviour }> = [];
   private next = 1;
   /** Seconds of the fake engine's own clock: each start is one second after the previous. */
@@ -105,11 +112,13 @@ export class FakeEngine implements DockerEngine {
 
   async listContainers(): Promise<ActualContainer[]> {
     this.record('listContainers');
+    await this.latency();
     return [...this.containers.values()].map(({ id, name, state, labels }) => ({ id, name, state, labels }));
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInspection | undefined> {
     this.record(`inspect ${idOrName}`);
+    await this.latency();
     const c = this.containers.get(idOrName) ?? this.byName(idOrName);
     if (!c) return undefined;
     return {
@@ -128,6 +137,7 @@ export class FakeEngine implements DockerEngine {
 
   async imageExists(ref: string): Promise<boolean> {
     this.record(`imageExists ${ref}`);
+    await this.latency();
     // Like the engine: a reference with a digest is found by its digest, whatever the tag.
     const digest = ref.split('@')[1];
     return (
@@ -137,6 +147,7 @@ export class FakeEngine implements DockerEngine {
 
   async pullImage(ref: string, auth: RegistryAuth | undefined): Promise<void> {
     this.record(`pull ${ref}`);
+    await this.latency();
     this.pullAuth.push(auth);
     const failure = this.failPull.get(ref);
     if (failure) throw new DockerPlannerError('PULL_FAILED', `pulling ${ref}: ${failure}`, { image: ref });
@@ -146,11 +157,13 @@ export class FakeEngine implements DockerEngine {
 
   async listNetworks(): Promise<ActualNetwork[]> {
     this.record('listNetworks');
+    await this.latency();
     return [...this.networks.values()];
   }
 
   async createNetwork(request: NetworkCreateRequest): Promise<string> {
     this.record(`createNetwork ${request.name}`);
+    await this.latency();
     const id = `net-${this.next++}`;
     this.networks.set(id, { id, name: request.name, labels: { ...request.labels } });
     return id;
@@ -158,6 +171,7 @@ export class FakeEngine implements DockerEngine {
 
   async removeNetwork(id: string): Promise<void> {
     this.record(`removeNetwork ${id}`);
+    await this.latency();
     if (this.networksInUse.has(id)) {
       throw new DockerPlannerError('NETWORK_IN_USE', `removing network ${id}: has active endpoints`, {
         network: id,
@@ -168,6 +182,7 @@ export class FakeEngine implements DockerEngine {
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
     this.record(`create ${body.name}`);
+    await this.latency();
     if (this.byName(body.name)) {
       throw new DockerPlannerError('NAME_CONFLICT', `creating container ${body.name}: Conflict`, {
         container: body.name,
@@ -188,11 +203,13 @@ export class FakeEngine implements DockerEngine {
 
   async connectNetwork(network: string, containerId: string, aliases: readonly string[]): Promise<void> {
     this.record(`connect ${network} ${containerId} ${aliases.join(',')}`);
+    await this.latency();
     this.containers.get(containerId)?.networks.push(network);
   }
 
   async startContainer(id: string): Promise<void> {
     this.record(`start ${id}`);
+    await this.latency();
     const c = this.containers.get(id);
     if (!c) return;
     if (this.failStart.has(c.name)) {
@@ -206,6 +223,7 @@ export class FakeEngine implements DockerEngine {
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.record(`stop ${id} t=${timeoutSeconds}`);
+    await this.latency();
     const c = this.containers.get(id);
     if (c && c.state !== 'exited') {
       // A job still running is killed: 137 like SIGKILL.
@@ -216,6 +234,7 @@ export class FakeEngine implements DockerEngine {
 
   async removeContainer(id: string): Promise<void> {
     this.record(`remove ${id}`);
+    await this.latency();
     this.containers.delete(id);
   }
 
@@ -242,6 +261,17 @@ export class FakeEngine implements DockerEngine {
       .slice(-options.tail)
       .map((line) => `${line}\n`)
       .join('');
+  }
+
+  private async latency(): Promise<void> {
+    if (this.latencyMs <= 0) return;
+    this.concurrentCalls++;
+    this.peakConcurrentCalls = Math.max(this.peakConcurrentCalls, this.concurrentCalls);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    } finally {
+      this.concurrentCalls--;
+    }
   }
 
   private record(call: string): void {

@@ -1,0 +1,53 @@
+import { DockerPlannerError } from './errors.js';
+
+export type Settled<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Runs `task` over every item with at most `limit` running at once and waits for ALL of them, failed or
+ * not: a failure never leaves other operations running unobserved. Results are in the order of `items`.
+ */
+export async function settleBounded<I, T>(
+  items: readonly I[],
+  limit: number,
+  task: (item: I) => Promise<T>,
+): Promise<Settled<T>[]> {
+  const results: Settled<T>[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { ok: true, value: await task(items[index] as I) };
+      } catch (error) {
+        results[index] = { ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * The values when every task succeeded; otherwise throws: the one error as it is, or one
+ * DockerPlannerError naming every failure (`what`: e.g. "starts") with the first failure's code and
+ * context, and all errors as its cause.
+ */
+export function valuesOrThrow<T>(settled: readonly Settled<T>[], what: string): T[] {
+  const errors = settled.flatMap((s) => (s.ok ? [] : [s.error]));
+  const [first] = errors;
+  if (first === undefined) return settled.map((s) => (s as { value: T }).value);
+  if (errors.length === 1) throw first;
+  const messages = errors.map((e) => (e instanceof Error ? e.message : String(e)));
+  const head = first instanceof DockerPlannerError ? first : undefined;
+  throw new DockerPlannerError(
+    head?.code ?? 'ENGINE_ERROR',
+    `${errors.length} of ${settled.length} ${what} failed: ${messages.join('; ')}`,
+    {
+      ...(head?.container === undefined ? {} : { container: head.container }),
+      ...(head?.image === undefined ? {} : { image: head.image }),
+      cause: new AggregateError(errors, `${what} failed`),
+    },
+  );
+}
