@@ -269,6 +269,12 @@ containers:
       /name of a container/,
     ],
     [
+      'container named like a job container',
+      `${VALID}  webapp.job.migrate:\n    image: a/x@${DIGEST}\n${JOB}`,
+      'containers["webapp.job.migrate"]',
+      /the name job migrate runs under/,
+    ],
+    [
       'job with ports',
       `${JOB}    ports: ["8080"]\n`,
       'jobs.migrate.ports',

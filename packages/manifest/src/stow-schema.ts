@@ -382,6 +382,15 @@ function crossFieldRules(value: unknown, ctx: Context): void {
         message: `job ${name} has the name of a container; jobs and containers share the host's container names`,
       });
     }
+    // A job runs as the container <deployment>.job.<job> (docker-planner jobContainerName).
+    const runsAs = `${String(deployment.name)}.job.${name}`;
+    if (Object.hasOwn(containers, runsAs)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['containers', runsAs],
+        message: `is the name job ${name} runs under; rename the container or the job`,
+      });
+    }
   }
   dependsOnRules(containers, jobs, ctx);
 }
