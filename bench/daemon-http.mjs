@@ -45,6 +45,7 @@ async function serve(kind, dir) {
       resolveCommit: async (sha) => (HEAD.startsWith(sha) ? HEAD : undefined),
       isOnDefaultBranch: async () => true,
       running: async () => running,
+      failedDeployments: async () => [],
     };
     const config = {
       file: join(dir, 'daemon.yaml'),
