@@ -78,8 +78,9 @@ describe('automatic rollback on the real engine', () => {
     const missing = `${s.host.registry}/stow-test/http-ok:404@sha256:${'0'.repeat(64)}`;
     await s.repo.commit(files({ webImageRef: missing }));
     const outcome = await s.reconcile({ trigger: 'trigger' });
-    expect(outcome).toMatchObject({ kind: 'rolledBack', step: 'apply', restoredDeploymentHash: goodHash });
-    if (outcome.kind === 'rolledBack') expect(outcome.reason).toMatch(/pull|manifest|not found|unknown/i);
+    // Pulled before running-config switches: nothing was rolled out, so nothing to roll back (exit 2).
+    expect(outcome).toMatchObject({ kind: 'failed', step: 'pull' });
+    if (outcome.kind === 'failed') expect(outcome.reason).toMatch(/pull|manifest|not found|unknown/i);
     expect(await ids()).toEqual(before);
     await expectBackOnGood();
   });
