@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type DaemonConfig, Secret } from '@stow/manifest';
+import { freePort } from '@stow/test-host/net';
 import { selfSignedCertificate, type TestCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonError } from './errors.js';
@@ -291,12 +292,3 @@ describe('runDaemon', () => {
     }
   });
 });
-
-/** A TCP port on 127.0.0.1 that nothing listens on at the moment. */
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newKey, sopsEncrypt } from '@stow/sops-decrypt/test-support';
 import { loadTestHost } from '@stow/test-host';
+import { freePort } from '@stow/test-host/net';
 import { selfSignedCertificate } from '@stow/test-host/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './support/run-stow.js';
@@ -132,18 +132,6 @@ const leaking = (said: Record<string, string>) =>
   Object.entries(said)
     .filter(([, text]) => text.includes(PLANTED))
     .map(([name]) => name);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** A locked-down config directory as `stow daemon` demands: root-owned, 0500, files 0400. */
 async function lockConfigDir(keys: string): Promise<number> {

@@ -10,10 +10,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadTestHost, type TestHost, type TestImageName } from '@stow/test-host';
+import { freePort } from '@stow/test-host/net';
 import { selfSignedCertificate } from '@stow/test-host/tls';
 import type Dockerode from 'dockerode';
 import { expect } from 'vitest';
@@ -359,16 +359,4 @@ export interface StatusAnswer {
     readonly target_deployment_hash: string | null;
   } | null;
   readonly error?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
