@@ -3,12 +3,13 @@
 // hello-world measured in the same run on the same certificate. Each server runs in its own child
 // process; autocannon drives them from this one. Also reports the daemon's idle RSS.
 // Targets: >= 0.6x the baseline's throughput, p99 < 20 ms, idle RSS < 120 MB.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeSelfSignedTls } from './lib/daemon-config.mjs';
 import { machineDescription, markdownTable } from './lib/measure.mjs';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -93,29 +94,7 @@ async function load(autocannon, url) {
 async function main() {
   const { default: autocannon } = await import('autocannon');
   const dir = mkdtempSync(join(tmpdir(), 'bench-daemon-http-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      join(dir, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedTls(dir);
   const baseline = await startChild('baseline', dir);
   const daemon = await startChild('daemon', dir);
   try {

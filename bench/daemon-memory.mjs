@@ -6,11 +6,11 @@
 // Targets: idle at most 75 MiB; after the requests at most 110 MiB.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { freePort, writeSelfSignedTls } from './lib/daemon-config.mjs';
 import { deploymentRepo, docker, prepareEngineHost, removeLabelled } from './lib/engine-deployment.mjs';
 import { machineDescription, markdownTable } from './lib/measure.mjs';
 
@@ -30,42 +30,11 @@ const rssMiB = (pid) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A config directory the daemon's lockdown accepts: root-owned, directory 0500, files 0400. */
 async function lockedConfig(label) {
   const dir = path.join(work, `config-${label}`);
   execFileSync('mkdir', ['-p', dir]);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'tls.key'),
-      '-out',
-      path.join(dir, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedTls(dir);
   const port = await freePort();
   writeFileSync(
     path.join(dir, 'daemon.yaml'),

@@ -18,11 +18,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { freePort, writeSelfSignedTls } from './lib/daemon-config.mjs';
 import { machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const RECONCILES = Number(process.env.BENCH_SOAK_RECONCILES ?? 200);
@@ -88,25 +88,10 @@ git('config', 'user.email', 'soak@stow.invalid');
 git('config', 'user.name', 'soak');
 commit(0);
 mkdirSync(etc);
-execFileSync(
-  'openssl',
-  [
-    ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'],
-    ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-    ...['-keyout', path.join(etc, 'tls.key'), '-out', path.join(etc, 'tls.crt')],
-  ],
-  { stdio: 'ignore' },
-);
+writeSelfSignedTls(etc);
 const ca = readFileSync(path.join(etc, 'tls.crt'), 'utf8');
 // daemon.yaml refuses port 0: probe a free one.
-const apiPort = await new Promise((resolve, reject) => {
-  const probe = createServer();
-  probe.on('error', reject);
-  probe.listen(0, '127.0.0.1', () => {
-    const { port } = probe.address();
-    probe.close(() => resolve(port));
-  });
-});
+const apiPort = await freePort();
 writeFileSync(
   path.join(etc, 'daemon.yaml'),
   `gitRepository: ${repo}\nbranch: main\nsubfolder: host\nlisten: 127.0.0.1:${apiPort}\ntlsCrt: tls.crt\ntlsKey: tls.key\nstateDir: ${stateDir}\npollInterval: 1h\n`,
