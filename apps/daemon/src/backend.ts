@@ -1,5 +1,7 @@
 import {
   createDeploymentResolver,
+  type HistoryEntry,
+  type HistoryLogs,
   type ReconcileContext,
   type ReconcileLog,
   type ReconcileOutcome,
@@ -33,6 +35,10 @@ export interface DaemonBackend {
    * the per-container metrics. Optional: a backend without an engine reports none.
    */
   containers?(): Promise<readonly DeploymentContainer[]>;
+  /** The durable history, newest first, at most `limit` entries (the reconciler's history on disk). */
+  history?(limit: number): Promise<readonly HistoryEntry[]>;
+  /** The forensics of one history entry's failed containers; undefined when the entry has none. */
+  historyLogs?(id: string): Promise<HistoryLogs | undefined>;
   /** Deployment hashes whose last attempt failed: the reconciler's quarantine on disk. */
   failedDeployments(): Promise<ReadonlyArray<{ readonly deploymentHash: string; readonly reason: string }>>;
 }

@@ -8,6 +8,13 @@ export { createDeploymentResolver } from './cheap-resolution.js';
 export type { ContextOptions } from './context-from-config.js';
 export { createReconcileContext } from './context-from-config.js';
 export { hashDeploymentFolder } from './hash-folder.js';
+export type {
+  FailedContainerLogs,
+  FailedContainerSummary,
+  HistoryEntry,
+  HistoryLogs,
+} from './history-entry.js';
+export { FORENSIC_HEALTH_OUTPUTS, FORENSIC_LOG_LINES, HISTORY_MAX_ENTRIES } from './history-entry.js';
 export type { JobOutcome, JobRunRecord } from './jobs.js';
 export type { ReconcileOutcome, ReconcileStep } from './outcome.js';
 export { exitCodeOf } from './outcome.js';
