@@ -1,4 +1,11 @@
-import type { JobRunRecord, ReconcileLog, ReconcileOutcome, ReconcileRequest } from '@stow/reconciler';
+import type {
+  HistoryEntry,
+  HistoryLogs,
+  JobRunRecord,
+  ReconcileLog,
+  ReconcileOutcome,
+  ReconcileRequest,
+} from '@stow/reconciler';
 import type { DaemonBackend, RunningDeployment } from '../backend.js';
 
 export const sha = (char: string) => char.repeat(40);
@@ -32,6 +39,10 @@ export class FakeBackend implements DaemonBackend {
    * releases it; `stow reconcile` in another process may change it too (tests write it directly).
    */
   readonly quarantine = new Map<string, string>();
+  /** The durable history as the reconciler keeps it, newest first (tests fill it directly). */
+  readonly historyEntries: HistoryEntry[] = [];
+  /** History id -> the forensics of its failed containers. */
+  readonly forensics = new Map<string, HistoryLogs>();
   /** What stow.yaml says beside the hashes (deployment.environment, daemonBaseUrl), passed to onTarget. */
   targetExtras: { environment?: string; daemonBaseUrl?: string } = {};
 
@@ -141,6 +152,14 @@ export class FakeBackend implements DaemonBackend {
 
   async running() {
     return this.runningDeployment;
+  }
+
+  async history(limit: number) {
+    return this.historyEntries.slice(0, limit);
+  }
+
+  async historyLogs(id: string) {
+    return this.forensics.get(id);
   }
 
   async failedDeployments() {
