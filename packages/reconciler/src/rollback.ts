@@ -29,18 +29,22 @@ export async function rollBack(context: ReconcileContext, deploymentName: string
       deployment: target.deploymentName,
     });
     await waitForEngine(context);
-    const result = await convergeTo(context, target);
-    if (result.ok) return { ok: true, restoredDeploymentHash: result.restoredDeploymentHash };
-    return {
-      ok: false,
-      reason:
-        result.step === 'verify'
-          ? `previous deployment did not verify: ${result.reason}`
-          : `rollback failed at ${result.step}: ${result.reason}`,
-    };
+    return rollbackResultOf(await convergeTo(context, target));
   } catch (error) {
     return { ok: false, reason: `rollback failed: ${reasonOf(error)}` };
   }
+}
+
+/** A converge toward the previous deployment, as a rollback reports it. */
+export function rollbackResultOf(result: ConvergeResult): RollbackResult {
+  if (result.ok) return { ok: true, restoredDeploymentHash: result.restoredDeploymentHash };
+  return {
+    ok: false,
+    reason:
+      result.step === 'verify'
+        ? `previous deployment did not verify: ${result.reason}`
+        : `rollback failed at ${result.step}: ${result.reason}`,
+  };
 }
 
 /** How long a rollback waits for an engine that does not answer (dockerd restarting) by default. */

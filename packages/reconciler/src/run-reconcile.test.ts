@@ -195,6 +195,41 @@ describe('runReconcile', () => {
     await expect(fs.lstat(path.join(stateDir, 'running-config.previous'))).rejects.toThrow();
   });
 
+  it("plans again when the interrupted run's stop lands while the recovery verifies", async () => {
+    const { context, engine, setHead, lines } = setup(
+      { [A]: manifestFiles('web', ['app']), [B]: manifestFiles('web', ['app']) },
+      A,
+    );
+    const first = await runReconcile(context, { trigger: 'manual' });
+    if (first.kind !== 'converged') throw new Error('first deploy failed');
+    setHead(B);
+    const { commitSnapshot, prepareRevision } = await import('./pipeline.js');
+    const staging = await context.store.createStaging();
+    const prepared = await prepareRevision(context, B, staging);
+    await commitSnapshot(context, prepared);
+    await context.store.switchTo(prepared.hashes.deploymentHash);
+    // The killed run had asked the engine to stop the old app; the stop lands after the recovery
+    // planned app as noop, on its first verification look.
+    const old = engine.byName('app');
+    if (!old) throw new Error('no app container');
+    const inspect = engine.inspectContainer.bind(engine);
+    let landed = false;
+    engine.inspectContainer = async (idOrName) => {
+      if (!landed && (idOrName === old.id || idOrName === 'app')) {
+        landed = true;
+        Object.assign(old, { state: 'exited', exitCode: 143 });
+      }
+      return inspect(idOrName);
+    };
+
+    setHead(A);
+    const outcome = await runReconcile(context, { trigger: 'start' });
+    expect(outcome).toMatchObject({ kind: 'converged', deploymentHash: first.deploymentHash });
+    expect(containersOf(engine)).toEqual({ app: { hash: `v1:${first.deploymentHash}`, state: 'running' } });
+    expect(engine.byName('app')?.id).not.toBe(old.id);
+    expect(lines.some((line) => line.includes('recovery did not verify: planning again'))).toBe(true);
+  });
+
   it('plans without changing anything on a dry run', async () => {
     const { context, engine, stateDir } = setup({ [A]: manifestFiles('web', ['app']) }, A);
     const outcome = await runReconcile(context, { trigger: 'manual', dryRun: true });

@@ -6,7 +6,7 @@ import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
 import { pullImages } from './pull-images.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
-import { convergeTo, rollBack, targetOfPrevious } from './rollback.js';
+import { convergeTo, rollBack, rollbackResultOf, targetOfPrevious } from './rollback.js';
 import { type Redactor, secretRedactor } from './secret-redactor.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
 
@@ -97,7 +97,20 @@ async function recoverInterruptedApply(context: ReconcileContext): Promise<Recon
     if (left.length > 0)
       log.log('warn', 'removed job containers of the interrupted apply', { containers: left });
   }
-  const result = await rollBack(context, target.deploymentName);
+  let result = await rollBack(context, target.deploymentName);
+  if (!result.ok) {
+    // The killed run's engine requests outlive it: a stop, remove or create it had sent can land
+    // after this plan was made (seen: an old container planned noop, then stopped by the dead run's
+    // stop while the rollback verified it). One fresh plan sees what landed and converges again.
+    log.log(
+      'warn',
+      'recovery did not verify: planning again, as the interrupted run may have changed Docker since',
+      {
+        reason: result.reason,
+      },
+    );
+    result = rollbackResultOf(await convergeTo(context, target));
+  }
   if (result.ok) return undefined;
   log.log('error', 'recovery failed: the host needs attention', { reason: result.reason });
   return {

@@ -64,7 +64,7 @@ function reconcileKilledAt(
 
 async function expectRecovered() {
   const outcome = await s.reconcile({ trigger: 'start' });
-  expect(outcome).toMatchObject({ kind: 'converged' });
+  expect(outcome, JSON.stringify(outcome)).toMatchObject({ kind: 'converged' });
   if (outcome.kind !== 'converged') throw new Error('unreachable');
   const managed = await s.managed();
   expect([...managed.keys()].sort()).toEqual([s.name('web'), s.name('worker')].sort());
