@@ -5,7 +5,7 @@ import type { ZodApp } from '../zod-provider.js';
 import type { RouteDeps } from './deps.js';
 import { requireToken } from './token-auth.js';
 
-export const DEFAULT_HISTORY_LIMIT = 50;
+const DEFAULT_HISTORY_LIMIT = 50;
 
 const LIMIT_RULE = `must be an integer from 1 to ${HISTORY_MAX_ENTRIES}`;
 
