@@ -3,6 +3,7 @@ import { DaemonError } from './errors.js';
 import { badgeRoute } from './routes/badge.js';
 import type { RouteDeps } from './routes/deps.js';
 import { healthzRoute } from './routes/healthz.js';
+import { historyRoute } from './routes/history.js';
 import { metricsRoute } from './routes/metrics.js';
 import { statusRoute } from './routes/status.js';
 import { triggerRoute } from './routes/trigger.js';
@@ -54,6 +55,7 @@ export async function daemonApp(app: ZodApp, deps: AppOptions): Promise<void> {
   await triggerRoute(app, deps);
   await statusRoute(app, deps);
   await badgeRoute(app, deps);
+  await historyRoute(app, deps);
   await healthzRoute(app, deps);
   await metricsRoute(app, deps);
 }

@@ -1,5 +1,7 @@
 import {
   type ApplyTarget,
+  type HistoryEntry,
+  type HistoryLogs,
   type JobRunRecord,
   newReconcileId,
   type ReconcileOutcome,
@@ -364,16 +366,36 @@ export class DaemonCore {
     let admitted = false; // one request takes one token, whether it costs a lookup, a resolution or both
     return () => {
       if (client === undefined || admitted) return;
-      const waitSeconds = this.#clients.take(client);
-      if (waitSeconds > 0) {
-        throw new DaemonError(
-          'RATE_LIMITED',
-          `too many commits not resolved yet were asked for from ${client}; ask again in ${waitSeconds} s`,
-          { retryAfterSeconds: waitSeconds },
-        );
-      }
+      this.#takeToken(client, 'commits not resolved yet were asked for from');
       admitted = true;
     };
+  }
+
+  /** Takes one of `client`'s tokens, or throws RATE_LIMITED naming `what` the client did too often. */
+  #takeToken(client: string | undefined, what: string): void {
+    if (client === undefined) return;
+    const waitSeconds = this.#clients.take(client);
+    if (waitSeconds > 0) {
+      throw new DaemonError('RATE_LIMITED', `too many ${what} ${client}; ask again in ${waitSeconds} s`, {
+        retryAfterSeconds: waitSeconds,
+      });
+    }
+  }
+
+  /**
+   * The durable history, newest first, at most `limit` entries; empty when the backend keeps none.
+   * Every read goes to disk (nothing to answer from a cache), so each takes one of the client's
+   * tokens: the same per-client limit as new commits on /status.
+   */
+  async history(limit: number, options: StatusOptions = {}): Promise<readonly HistoryEntry[]> {
+    this.#takeToken(options.client, 'history requests came from');
+    return (await this.#backend.history?.(limit)) ?? [];
+  }
+
+  /** The forensics of one history entry; undefined for an unknown id or an entry without any. */
+  async historyLogs(id: string, options: StatusOptions = {}): Promise<HistoryLogs | undefined> {
+    this.#takeToken(options.client, 'history requests came from');
+    return this.#backend.historyLogs?.(id);
   }
 
   /** Deployment hashes whose last attempt failed, from the quarantine, read at most once per `runningTtlMs`. */

@@ -3,16 +3,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Secret } from '@stow/manifest';
+import { DEFAULT_NOTIFY_EVENTS, type NotifyEvent, Secret } from '@stow/manifest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonCore } from './daemon-core.js';
 import { jsonLinesLogger } from './logger.js';
 import { createNotifier } from './notifier.js';
+import { notifyEventsOf } from './notify-event.js';
 import { captureLog, FakeBackend, hash, sha } from './test-support/fake-backend.js';
 
 const GOOD = sha('1');
 const BAD = sha('2');
 const FIXED = sha('3');
+const SLOW = sha('4');
 const PLANTED = 'decrypted-db-password-7431';
 
 /** A local webhook receiver: records bodies per path; `/hang` never answers. */
@@ -47,7 +49,10 @@ describe('notifications on outcome changes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function daemon(stateFile: string, targets: Array<{ path: string; format: 'json' | 'slack' }>) {
+  function daemon(
+    stateFile: string,
+    targets: Array<{ path: string; format: 'json' | 'slack'; events?: NotifyEvent[] }>,
+  ) {
     const log = captureLog();
     const urls = targets.map((t) => `${hooks.base}${t.path}`);
     // As runDaemon does: the decrypted values the reconciler knows and the webhook URLs are secrets.
@@ -57,6 +62,7 @@ describe('notifications on outcome changes', () => {
         [GOOD]: { deploymentHash: hash('a') },
         [BAD]: { deploymentHash: hash('b') },
         [FIXED]: { deploymentHash: hash('c') },
+        [SLOW]: { deploymentHash: hash('d') },
       },
       GOOD,
     );
@@ -64,7 +70,7 @@ describe('notifications on outcome changes', () => {
       targets: targets.map((t, i) => ({
         url: new Secret(urls[i] ?? ''),
         format: t.format,
-        events: ['rolledBack', 'rollbackFailed', 'recovered', 'jobFailed'],
+        events: t.events ?? [...DEFAULT_NOTIFY_EVENTS],
       })),
       stateFile,
       host: 'host-a',
@@ -131,6 +137,46 @@ describe('notifications on outcome changes', () => {
     expect(first.log.text() + second.log.text()).not.toContain(hooks.base);
   });
 
+  it('jobFailed: sent once per deployment hash when a job failed or timed out; a receiver without it gets rolledBack', async () => {
+    const { notifier, reconcile, backend, log } = daemon(path.join(dir, 'jobs', 'notifications.json'), [
+      { path: '/jobs', format: 'json' }, // the default events, jobFailed among them
+      { path: '/rollbacks', format: 'json', events: ['rolledBack'] },
+      { path: '/jobs-slack', format: 'slack', events: ['jobFailed'] },
+    ]);
+    await notifier.load();
+    expect(await reconcile(GOOD)).toBe('converged');
+    const migrate = { job: 'migrate', when: 'beforeApply' as const, durationMs: 900 };
+    backend.jobRuns.set(hash('b'), [{ ...migrate, outcome: 'failed', exitCode: 1 }]);
+    backend.failing.set(hash('b'), `job migrate exited with code 1; last log line: ${PLANTED}`);
+    expect(await reconcile(BAD)).toBe('rolledBack');
+    expect(await reconcile(BAD)).toBe('rolledBack'); // the same failure again: nothing new
+    backend.jobRuns.set(hash('d'), [
+      { ...migrate, outcome: 'succeeded', exitCode: 0 },
+      { job: 'smoke', when: 'afterVerify', outcome: 'timedOut', exitCode: undefined, durationMs: 30_000 },
+    ]);
+    backend.failing.set(hash('d'), 'job smoke did not finish within 30 s and was killed');
+    expect(await reconcile(SLOW)).toBe('rolledBack');
+    expect(await reconcile(FIXED)).toBe('converged');
+    await notifier.idle();
+    const events = (at: string) => hooks.bodies[at]?.map((b) => (b as { event: string }).event);
+    expect(events('/jobs')).toEqual(['jobFailed', 'jobFailed', 'recovered']);
+    expect(events('/rollbacks')).toEqual(['rolledBack', 'rolledBack']);
+    expect(hooks.bodies['/jobs']?.[0]).toMatchObject({
+      event: 'jobFailed',
+      outcome: 'rolledBack',
+      deployment_hash: hash('b'),
+      commit: BAD,
+      reason: 'job migrate exited with code 1; last log line: [REDACTED]',
+      summary: expect.stringContaining('a job failed; the deploy was rolled back'),
+    });
+    expect(hooks.bodies['/jobs']?.[1]).toMatchObject({ event: 'jobFailed', deployment_hash: hash('d') });
+    expect(hooks.bodies['/jobs-slack']).toHaveLength(2);
+    expect(hooks.bodies['/jobs-slack']?.[1]).toEqual({
+      text: expect.stringContaining('job smoke did not finish'),
+    });
+    expect(JSON.stringify(hooks.bodies) + log.text()).not.toContain(PLANTED);
+  });
+
   it('a receiver that never answers holds back no reconcile; it is logged without its URL', async () => {
     const { notifier, reconcile, backend, log } = daemon(path.join(dir, 'b', 'notifications.json'), [
       { path: '/hang', format: 'json' },
@@ -155,5 +201,90 @@ describe('notifications on outcome changes', () => {
     await writeFile(stateFile, '{not json');
     await notifier.load();
     expect(log.text()).toContain('unreadable; starting with no notifications remembered');
+  });
+});
+
+describe('the events of an outcome', () => {
+  const plan = {
+    git_revision: BAD,
+    deployment: 'web',
+    manifest_hash: hash('m'),
+    config_hash: hash('c'),
+    secrets_hash: hash('s'),
+    deployment_hash: hash('b'),
+    actions: [],
+    jobs: [],
+  };
+  const run = (outcome: 'succeeded' | 'failed' | 'timedOut') => ({
+    job: 'migrate',
+    when: 'beforeApply' as const,
+    outcome,
+    exitCode: outcome === 'timedOut' ? undefined : outcome === 'failed' ? 1 : 0,
+    durationMs: 1,
+  });
+  const rolledBack = {
+    kind: 'rolledBack' as const,
+    failedDeploymentHash: hash('b'),
+    gitRevision: BAD,
+    step: 'job' as const,
+    reason: 'job migrate exited with code 1',
+    restoredDeploymentHash: hash('a'),
+    plan,
+  };
+
+  it.each([
+    ['a rollback without jobs', rolledBack, false, ['rolledBack']],
+    ['a rollback whose jobs succeeded', { ...rolledBack, jobs: [run('succeeded')] }, false, ['rolledBack']],
+    [
+      'a rollback after a failed job',
+      { ...rolledBack, jobs: [run('failed')] },
+      false,
+      ['jobFailed', 'rolledBack'],
+    ],
+    [
+      'a rollback after a timed-out job',
+      { ...rolledBack, jobs: [run('timedOut')] },
+      false,
+      ['jobFailed', 'rolledBack'],
+    ],
+    [
+      'a failed rollback after a failed job',
+      {
+        kind: 'rollbackFailed' as const,
+        failedDeploymentHash: hash('b'),
+        step: 'job' as const,
+        reason: 'x',
+        jobs: [run('failed')],
+      },
+      false,
+      ['rollbackFailed', 'jobFailed'],
+    ],
+    [
+      'a converge after a failure',
+      {
+        kind: 'converged' as const,
+        deploymentHash: hash('a'),
+        gitRevision: GOOD,
+        changed: false,
+        plan,
+        jobs: [run('succeeded')],
+      },
+      true,
+      ['recovered'],
+    ],
+    [
+      'a noop converge',
+      { kind: 'converged' as const, deploymentHash: hash('a'), gitRevision: GOOD, changed: false, plan },
+      false,
+      [],
+    ],
+    [
+      'a failure before the host changed',
+      { kind: 'failed' as const, step: 'fetch' as const, terminal: false, reason: 'x' },
+      true,
+      [],
+    ],
+  ] as const)('%s', (_name, outcome, failing, expected) => {
+    expect(notifyEventsOf(outcome, failing)).toEqual(expected);
   });
 });

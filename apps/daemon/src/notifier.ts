@@ -1,12 +1,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { NotifyTarget } from '@stow/manifest';
+import type { NotifyEvent, NotifyTarget } from '@stow/manifest';
 import type { ApplyTarget, ReconcileOutcome } from '@stow/reconciler';
 import { type BackgroundQueue, backgroundQueue } from './background-queue.js';
 import type { CoreObserver, ReconcileRecord } from './daemon-core.js';
 import type { DaemonLogger } from './logger.js';
-import { isFailureEvent, jsonBody, type NotifyFacts, notifyEventOf, slackBody } from './notify-event.js';
+import { isFailureEvent, jsonBody, type NotifyFacts, notifyEventsOf, slackBody } from './notify-event.js';
 import { statusPageUrl } from './status-url.js';
 
 export interface NotifierOptions {
@@ -144,20 +144,19 @@ export function createNotifier(options: NotifierOptions): Notifier {
       reconcileFinished(record: ReconcileRecord, outcome: ReconcileOutcome) {
         const target = applying.get(record.id);
         applying.delete(record.id);
-        const event = notifyEventOf(outcome, memory.failing);
-        if (!event) return;
-        memory.failing = isFailureEvent(event);
+        const events = notifyEventsOf(outcome, memory.failing);
+        if (events.length === 0) return;
+        memory.failing = events.some(isFailureEvent);
         const deploymentHash = record.targetDeploymentHash ?? null;
-        const key = `${deploymentHash}|${event}`;
-        if (memory.sent.includes(key)) {
-          void save(); // `failing` may have changed
-          return;
-        }
-        memory.sent = [...memory.sent, key].slice(-MAX_REMEMBERED);
+        const keyOf = (event: string) => `${deploymentHash}|${event}`;
+        const fresh = events.filter((event) => !memory.sent.includes(keyOf(event)));
+        memory.sent = [...memory.sent, ...fresh.map(keyOf)].slice(-MAX_REMEMBERED);
         // Remembered before it is sent: a crash in between loses a notification, never doubles one.
+        // Saved even when nothing is new: `failing` may have changed.
         void save();
+        if (fresh.length === 0) return;
         const commit = record.targetGitRevision ?? null;
-        const facts: NotifyFacts = {
+        const facts = (event: NotifyEvent): NotifyFacts => ({
           event,
           outcome: outcome.kind,
           host: options.host,
@@ -169,10 +168,12 @@ export function createNotifier(options: NotifierOptions): Notifier {
           statusUrl: statusPageUrl(target?.daemonBaseUrl ?? options.listenUrl(), commit),
           reconcileId: record.id,
           time: now().toISOString(),
-        };
+        });
         targets.forEach((notifyTarget, index) => {
-          if (!notifyTarget.events.includes(event)) return;
-          queues[index]?.push(() => deliver(notifyTarget, index, facts));
+          // The most specific event this receiver listens to; if that one was told already, nothing.
+          const event = events.find((e) => notifyTarget.events.includes(e));
+          if (!event || !fresh.includes(event)) return;
+          queues[index]?.push(() => deliver(notifyTarget, index, facts(event)));
         });
       },
     },

@@ -1,25 +1,37 @@
 import type { NotifyEvent } from '@stow/manifest';
-import type { ReconcileOutcome } from '@stow/reconciler';
+import type { JobRunRecord, ReconcileOutcome } from '@stow/reconciler';
 
 /**
- * The notification event of a finished reconcile, or undefined when it changed nothing worth
- * telling: a failure is an event; a converge is `recovered` after a failure (`failing`), else
- * `converged` only when it applied something. `failed` (nothing on the host changed, e.g. GitLab
- * unreachable) and `quarantined` (a known-bad deployment skipped) are states, not changes.
+ * The notification events of a finished reconcile, the most specific first; empty when it changed
+ * nothing worth telling. A failure is an event; a converge is `recovered` after a failure
+ * (`failing`), else `converged` only when it applied something. A reconcile whose jobs include a
+ * failed or timed-out run is `jobFailed` too: before `rolledBack` (the job is why it rolled back),
+ * after `rollbackFailed` (a host that needs a person says so first). Each receiver is sent the first
+ * of these it listens to, so one reconcile is one notification per receiver. `failed` (nothing on the
+ * host changed, e.g. GitLab unreachable) and `quarantined` (a known-bad deployment skipped) are
+ * states, not changes.
  */
-export function notifyEventOf(outcome: ReconcileOutcome, failing: boolean): NotifyEvent | undefined {
+export function notifyEventsOf(outcome: ReconcileOutcome, failing: boolean): NotifyEvent[] {
   switch (outcome.kind) {
-    case 'rolledBack':
     case 'rollbackFailed':
+      return jobFailed(outcome.jobs) ? ['rollbackFailed', 'jobFailed'] : ['rollbackFailed'];
+    case 'rolledBack':
+      return jobFailed(outcome.jobs) ? ['jobFailed', 'rolledBack'] : ['rolledBack'];
     case 'repairFailed':
-      return outcome.kind;
-    case 'converged':
-      if (failing) return 'recovered';
-      return outcome.changed ? 'converged' : undefined;
+      return ['repairFailed'];
+    case 'converged': {
+      const events: NotifyEvent[] = jobFailed(outcome.jobs) ? ['jobFailed'] : [];
+      if (failing) events.push('recovered');
+      else if (outcome.changed) events.push('converged');
+      return events;
+    }
     default:
-      return undefined;
+      return [];
   }
 }
+
+const jobFailed = (jobs: readonly JobRunRecord[] | undefined): boolean =>
+  jobs?.some((run) => run.outcome === 'failed' || run.outcome === 'timedOut') ?? false;
 
 /** Whether an event leaves the host failing (the next converge is then `recovered`). */
 export const isFailureEvent = (event: NotifyEvent): boolean =>
@@ -81,11 +93,19 @@ export function slackBody(facts: NotifyFacts): string {
   return JSON.stringify({ text: lines.join('\n') });
 }
 
+function words(facts: NotifyFacts): string {
+  if (facts.event !== 'jobFailed') return WORDS[facts.event];
+  if (facts.outcome === 'rolledBack') return `${WORDS.jobFailed}; the deploy was rolled back`;
+  if (facts.outcome === 'rollbackFailed')
+    return `${WORDS.jobFailed} and the rollback failed too: the host needs attention`;
+  return WORDS.jobFailed;
+}
+
 function summary(facts: NotifyFacts): string {
   const what = [
     facts.deployment && `deployment ${facts.deployment}`,
     facts.deploymentHash?.slice(0, 12),
     facts.commit && `commit ${facts.commit.slice(0, 8)}`,
   ].filter(Boolean);
-  return `stow on ${facts.host} (${facts.hostname}): ${WORDS[facts.event]}${what.length ? ` (${what.join(', ')})` : ''}`;
+  return `stow on ${facts.host} (${facts.hostname}): ${words(facts)}${what.length ? ` (${what.join(', ')})` : ''}`;
 }

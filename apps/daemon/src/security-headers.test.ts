@@ -22,6 +22,9 @@ describe('security headers', () => {
     ['healthz', { url: '/healthz' }, 200],
     ['a bad request', { url: '/status?head_hash=zz' }, 400],
     ['a refused trigger', { method: 'POST', url: `/trigger?head_hash=${HEAD}` }, 401],
+    ['the history', { url: '/history' }, 200],
+    ['a bad history limit', { url: '/history?limit=0' }, 400],
+    ['refused history logs', { url: '/history/0123456789ab/logs' }, 401],
     ['an unknown route', { url: '/admin' }, 404],
   ];
 

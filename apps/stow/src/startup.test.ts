@@ -52,6 +52,17 @@ describe('start-up of the workspace stow', () => {
     expect(thirdParty(loaded)).toEqual([]);
   });
 
+  // The history's printer is loaded with it; the HTTP client only once it asks a daemon.
+  it('loads only its own modules for `history --help`', async () => {
+    const loaded = await modulesLoadedBy('history', '--help');
+    expect(commandModules(loaded).map((url) => path.basename(url))).toEqual([
+      'index.js',
+      'history.js',
+      'history-print.js',
+    ]);
+    expect(thirdParty(loaded)).toEqual([]);
+  });
+
   // yaml stays: the SOPS scan parses YAML files to find the sops key.
   it('hashes with the hasher and the SOPS scan only, not the reconciler, Docker or age', async () => {
     const loaded = await modulesLoadedBy('hash', example);

@@ -5,5 +5,5 @@ export type { TriggerErrorCode } from './errors.js';
 export { TriggerError } from './errors.js';
 export type { RetryEnv, RetryPolicy } from './retry.js';
 export { backoffDelay, DEFAULT_TRIGGER_RETRY, isRetryableStatus, parseRetryAfter } from './retry.js';
-export type { TriggerOptions, TriggerResult } from './trigger.js';
-export { redactUrl, triggerDaemon, triggerUrl } from './trigger.js';
+export type { DaemonRequest, TriggerOptions, TriggerResult } from './trigger.js';
+export { daemonUrl, redactUrl, requestDaemon, triggerDaemon, triggerUrl } from './trigger.js';

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TriggerError } from './errors.js';
 import { backoffDelay } from './retry.js';
 import { json, scriptedServer, selfSignedCert } from './test-support/https-server.js';
-import { triggerDaemon, triggerUrl } from './trigger.js';
+import { daemonUrl, requestDaemon, triggerDaemon, triggerUrl } from './trigger.js';
 
 const SHA = 'a1b2c3d'.padEnd(40, '0');
 let tls: { cert: string; key: string };
@@ -48,6 +48,59 @@ describe('triggerUrl', () => {
     expect(() => triggerUrl('http://h:17403/', SHA)).toThrow(/must be https/);
     expect(() => triggerUrl('not a url', SHA)).toThrow(/is not a URL/);
     expect(() => triggerUrl('https://h/', 'xyz')).toThrow(/is not a commit sha/);
+  });
+});
+
+describe('requestDaemon', () => {
+  it('GETs any path of a daemon, retrying a 503, and reads up to maxBodyBytes', async () => {
+    const big = { entries: 'x'.repeat(100_000) };
+    const srv = await scriptedServer(tls, (n, _req, res) =>
+      n === 1 ? json(res, 503, {}) : json(res, 200, big),
+    );
+    const env = fakeEnv();
+    try {
+      const url = daemonUrl(`${srv.url}stow`, 'history');
+      url.searchParams.set('limit', '5');
+      const result = await requestDaemon({
+        url,
+        method: 'GET',
+        refused: 'the history request',
+        ca: tls.cert,
+        maxBodyBytes: 1024 * 1024,
+        retryEnv: env.retryEnv,
+      });
+      expect(result).toMatchObject({ status: 200, attempts: 2, body: big });
+      expect(srv.seen.map((r) => [r.method, r.url, r.authorization])).toEqual([
+        ['GET', '/stow/history?limit=5', undefined],
+        ['GET', '/stow/history?limit=5', undefined],
+      ]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a final 4xx names the method, the URL and what was refused, never the token', async () => {
+    const srv = await scriptedServer(tls, (_n, _req, res) =>
+      json(res, 401, { error: 'missing or wrong trigger token' }),
+    );
+    try {
+      const error = await caught(
+        requestDaemon({
+          url: daemonUrl(srv.url, 'history/0a1b2c3d4e5f/logs'),
+          method: 'GET',
+          refused: 'the logs request',
+          token: 'logs-secret',
+          ca: tls.cert,
+        }),
+      );
+      expect(error).toMatchObject({ code: 'REJECTED', status: 401, attempts: 1 });
+      expect(error.message).toBe(
+        `GET ${srv.url}history/0a1b2c3d4e5f/logs: the daemon refused the logs request: HTTP 401: missing or wrong trigger token (attempt 1; not retried)`,
+      );
+      expect(srv.seen[0]?.authorization).toBe('Bearer logs-secret');
+    } finally {
+      await srv.close();
+    }
   });
 });
 

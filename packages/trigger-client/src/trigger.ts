@@ -37,8 +37,11 @@ export interface TriggerResult {
   readonly body: unknown;
 }
 
-/** `https://h:17403/` + sha -> `https://h:17403/trigger?head_hash=sha` (a base path is kept). */
-export function triggerUrl(baseUrl: string, headHash: string): URL {
+/**
+ * `https://h:17403/` + `history` -> `https://h:17403/history` (a base path is kept; the base's query
+ * and fragment are dropped). Throws BAD_INPUT for anything but an https URL.
+ */
+export function daemonUrl(baseUrl: string, path: string): URL {
   let base: URL;
   try {
     base = new URL(baseUrl.trim());
@@ -51,16 +54,21 @@ export function triggerUrl(baseUrl: string, headHash: string): URL {
       `daemon URL ${redactUrl(baseUrl)} must be https (the daemon serves HTTPS only)`,
     );
   }
+  base.search = '';
+  base.hash = '';
+  if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
+  return new URL(path, base);
+}
+
+/** `https://h:17403/` + sha -> `https://h:17403/trigger?head_hash=sha` (a base path is kept). */
+export function triggerUrl(baseUrl: string, headHash: string): URL {
+  const url = daemonUrl(baseUrl, 'trigger');
   if (!/^[0-9a-fA-F]{7,40}$/.test(headHash)) {
     throw new TriggerError(
       'BAD_INPUT',
       `head hash ${JSON.stringify(headHash)} is not a commit sha (7 to 40 hex digits)`,
     );
   }
-  base.search = '';
-  base.hash = '';
-  if (!base.pathname.endsWith('/')) base.pathname = `${base.pathname}/`;
-  const url = new URL('trigger', base);
   url.searchParams.set('head_hash', headHash.toLowerCase());
   return url;
 }
@@ -78,13 +86,37 @@ export function redactUrl(url: string | URL): string {
 }
 
 /**
- * POSTs `/trigger?head_hash=` with bounded retries: exponential backoff with full jitter on
- * connection errors, timeouts, 429 (Retry-After honoured) and 5xx; any other non-2xx answer is
- * final at once. Resolves on a 2xx answer (the daemon answers 202); throws TriggerError REJECTED
- * (final 4xx) or GAVE_UP (attempts spent), naming the URL, the last status and the attempts.
+ * POSTs `/trigger?head_hash=` with bounded retries (requestDaemon). Resolves on a 2xx answer (the
+ * daemon answers 202); throws TriggerError REJECTED (final 4xx) or GAVE_UP (attempts spent).
  */
-export async function triggerDaemon(options: TriggerOptions): Promise<TriggerResult> {
-  const url = triggerUrl(options.baseUrl, options.headHash);
+export function triggerDaemon(options: TriggerOptions): Promise<TriggerResult> {
+  return requestDaemon({
+    ...options,
+    url: triggerUrl(options.baseUrl, options.headHash),
+    method: 'POST',
+    refused: 'the trigger',
+  });
+}
+
+/** One request to a daemon: the connection and retry options of TriggerOptions, and what to ask. */
+export interface DaemonRequest extends Omit<TriggerOptions, 'baseUrl' | 'headHash'> {
+  /** From daemonUrl or triggerUrl. */
+  readonly url: URL;
+  readonly method: 'GET' | 'POST';
+  /** What a refusal refused, in words: "the daemon refused <refused>". */
+  readonly refused: string;
+  /** Bytes of the answer read at most (default 64 KiB; the rest is dropped). */
+  readonly maxBodyBytes?: number | undefined;
+}
+
+/**
+ * Asks a daemon with bounded retries: exponential backoff with full jitter on connection errors,
+ * timeouts, 429 (Retry-After honoured) and 5xx; any other non-2xx answer is final at once. Resolves
+ * on a 2xx answer; throws TriggerError REJECTED (final 4xx, untrusted certificate) or GAVE_UP
+ * (attempts spent), naming the URL, the last status and the attempts, never the token.
+ */
+export async function requestDaemon(options: DaemonRequest): Promise<TriggerResult> {
+  const { url, method } = options;
   const shown = redactUrl(url);
   const policy: RetryPolicy = { ...DEFAULT_TRIGGER_RETRY, ...options.retry };
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1) {
@@ -93,7 +125,7 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
   const env: RetryEnv = { ...realRetryEnv, ...options.retryEnv };
   const timeoutMs = options.timeoutMs ?? 15_000;
   const dispatcher = createDispatcher({ timeoutMs, ca: options.ca });
-  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'stow-trigger' };
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'stow-cli' };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const scrub = (text: string) => (options.token ? text.split(options.token).join('[REDACTED]') : text);
   let last = '';
@@ -102,8 +134,8 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
     for (let attempt = 1; ; attempt += 1) {
       let retryAfterMs: number | undefined;
       try {
-        const answer = await request(url, { method: 'POST', headers, dispatcher });
-        const text = await readCapped(answer.body, 64 * 1024);
+        const answer = await request(url, { method, headers, dispatcher });
+        const text = await readCapped(answer.body, options.maxBodyBytes ?? 64 * 1024);
         lastStatus = answer.statusCode;
         if (answer.statusCode >= 200 && answer.statusCode < 300) {
           return { url: shown, status: answer.statusCode, attempts: attempt, body: parseJson(text) };
@@ -112,7 +144,9 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
         if (!isRetryableStatus(answer.statusCode)) {
           throw new TriggerError(
             'REJECTED',
-            scrub(`POST ${shown}: the daemon refused the trigger: ${last} (attempt ${attempt}; not retried)`),
+            scrub(
+              `${method} ${shown}: the daemon refused ${options.refused}: ${last} (attempt ${attempt}; not retried)`,
+            ),
             {
               url: shown,
               status: answer.statusCode,
@@ -129,7 +163,7 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
         if (isCertificateError(error)) {
           throw new TriggerError(
             'REJECTED',
-            `POST ${shown}: the daemon's TLS certificate is not trusted (${codeOf(error)}); set STOW_CACERT to its CA`,
+            `${method} ${shown}: the daemon's TLS certificate is not trusted (${codeOf(error)}); set STOW_CACERT to its CA`,
             { url: shown, attempts: attempt, cause: error },
           );
         }
@@ -140,21 +174,27 @@ export async function triggerDaemon(options: TriggerOptions): Promise<TriggerRes
       const delay = backoffDelay(attempt, policy, env.random, retryAfterMs);
       if (delay === null) {
         last = `${last}; the daemon asked to retry after ${Math.ceil((retryAfterMs ?? 0) / 1000)} s, more than the ${policy.maxDelayMs / 1000} s maximum delay`;
-        throw gaveUp(shown, last, lastStatus, attempt);
+        throw gaveUp(method, shown, last, lastStatus, attempt);
       }
       options.onRetry?.({ attempt, delayMs: delay, reason: last });
       await env.sleep(delay);
     }
-    throw gaveUp(shown, last, lastStatus, policy.attempts);
+    throw gaveUp(method, shown, last, lastStatus, policy.attempts);
   } finally {
     await dispatcher.close();
   }
 }
 
-function gaveUp(url: string, last: string, status: number | undefined, attempts: number): TriggerError {
+function gaveUp(
+  method: string,
+  url: string,
+  last: string,
+  status: number | undefined,
+  attempts: number,
+): TriggerError {
   return new TriggerError(
     'GAVE_UP',
-    `POST ${url}: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${last}`,
+    `${method} ${url}: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${last}`,
     {
       url,
       ...(status === undefined ? {} : { status }),

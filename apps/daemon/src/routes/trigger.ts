@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { DaemonError } from '../errors.js';
 import { commitSha, errorBody, statusReport } from '../schemas.js';
 import type { ZodApp } from '../zod-provider.js';
 import { type RouteDeps, statusAnswer } from './deps.js';
 import { classifyHook } from './gitlab-hook.js';
+import { requireToken } from './token-auth.js';
 
 /** The fields of a GitLab push hook the daemon reads; everything else is ignored. */
 const pushHook = z
@@ -47,12 +47,7 @@ export async function triggerRoute(app: ZodApp, deps: RouteDeps): Promise<void> 
       },
       // The token is checked before the body is even read.
       onRequest: async (request) => {
-        if (triggerToken && !tokenMatches(presentedToken(request.headers), triggerToken.reveal())) {
-          throw new DaemonError(
-            'UNAUTHORIZED',
-            'missing or wrong trigger token (Authorization: Bearer or X-Gitlab-Token)',
-          );
-        }
+        if (triggerToken) requireToken(request.headers, triggerToken, { gitlabHeader: true });
       },
     },
     async (request, reply) => {
@@ -116,22 +111,4 @@ function hookSha(body: z.infer<typeof pushHook>): string {
   if (!parsed.success)
     throw new DaemonError('BAD_REQUEST', 'body.checkout_sha: must be a commit sha of 7 to 40 hex digits');
   return parsed.data;
-}
-
-function presentedToken(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const gitlab = headers['x-gitlab-token'];
-  if (typeof gitlab === 'string') return gitlab;
-  const authorization = headers.authorization;
-  if (typeof authorization === 'string') {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
-/** Constant time in the token's contents and length: both sides are hashed first. */
-function tokenMatches(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined) return false;
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(presented), digest(expected));
 }

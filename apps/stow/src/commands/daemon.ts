@@ -6,7 +6,7 @@ import { parseFlags, requirePositionals } from '../parse-flags.js';
 export const daemonCommand: Command = {
   name: 'daemon',
   summary:
-    'run the HTTPS daemon: /trigger /status /gitlab.svg /metrics /healthz, reconciling on triggers and polls',
+    'run the HTTPS daemon: /trigger /status /history /gitlab.svg /metrics /healthz, reconciling on triggers and polls',
   help: `Usage: stow daemon --config FILE
 
 Runs the host daemon (normally under systemd: see 'stow install-systemd'). Before anything else it

@@ -19,6 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'validate', load: async () => (await import('./validate.js')).validateCommand },
   { name: 'daemon', load: async () => (await import('./daemon.js')).daemonCommand },
   { name: 'status', load: async () => (await import('./status.js')).statusCommand },
+  { name: 'history', load: async () => (await import('./history.js')).historyCommand },
   { name: 'install-systemd', load: async () => (await import('./install-systemd.js')).installSystemdCommand },
   { name: 'suggest-image', load: async () => (await import('./suggest-image.js')).suggestImageCommand },
   { name: 'trigger', load: async () => (await import('./trigger.js')).triggerCommand },

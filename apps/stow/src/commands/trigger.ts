@@ -3,6 +3,7 @@ import { type Command, type CommandIo, UsageError } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseFlags, requirePositionals } from '../parse-flags.js';
 import { privateCa } from '../private-ca.js';
+import { RETRY_FLAGS, RETRY_HELP, retryNote, retryPolicy } from '../retry-flags.js';
 
 export const triggerCommand: Command = {
   name: 'trigger',
@@ -25,8 +26,7 @@ Options:
   --changed-since SHA   trigger the deployments changed since SHA (e.g. $CI_COMMIT_BEFORE_SHA)
   --token TOKEN         the daemon's triggerToken, sent as Bearer (prefer STOW_TRIGGER_TOKEN:
                         command lines are visible to other processes)
-  --attempts N          attempts per daemon, first try included (default 6)
-  --max-delay SECONDS   longest wait between attempts (default 30)
+${RETRY_HELP}
   -h, --help            show this help
 
 Environment:
@@ -42,8 +42,7 @@ trigger or could not be reached after the retries.
       'head-hash': { type: 'string' },
       'changed-since': { type: 'string' },
       token: { type: 'string' },
-      attempts: { type: 'string' },
-      'max-delay': { type: 'string' },
+      ...RETRY_FLAGS,
     });
     requirePositionals(positionals, []);
     const changedSince = values['changed-since'];
@@ -55,22 +54,7 @@ trigger or could not be reached after the retries.
         values.url === undefined ? 'missing --url URL (or --changed-since SHA)' : 'missing --head-hash SHA',
       );
     }
-    const retry: { attempts?: number; maxDelayMs?: number } = {};
-    if (values.attempts !== undefined) {
-      if (!/^\d+$/.test(values.attempts) || Number(values.attempts) < 1 || Number(values.attempts) > 100) {
-        throw new UsageError(`--attempts ${JSON.stringify(values.attempts)} is not a number from 1 to 100`);
-      }
-      retry.attempts = Number(values.attempts);
-    }
-    if (values['max-delay'] !== undefined) {
-      const seconds = Number(values['max-delay']);
-      if (!/^\d+(\.\d+)?$/.test(values['max-delay']) || seconds > 3600) {
-        throw new UsageError(
-          `--max-delay ${JSON.stringify(values['max-delay'])} is not a number of seconds (0 to 3600)`,
-        );
-      }
-      retry.maxDelayMs = seconds * 1000;
-    }
+    const retry = retryPolicy(values);
     const ca = await privateCa(io);
     const token = values.token ?? io.env.STOW_TRIGGER_TOKEN ?? undefined;
     const lib = await import('@stow/trigger-client');
@@ -78,10 +62,7 @@ trigger or could not be reached after the retries.
       ...(token ? { token } : {}),
       ...(ca ? { ca } : {}),
       retry,
-      onRetry: ({ attempt, delayMs, reason }: { attempt: number; delayMs: number; reason: string }) =>
-        io.stderr.write(
-          `  attempt ${attempt} failed (${reason}); retrying in ${delayMs < 1000 ? `${delayMs} ms` : `${(delayMs / 1000).toFixed(1)} s`}\n`,
-        ),
+      onRetry: retryNote(io),
     };
     if (changedSince === undefined) {
       const result = await lib.triggerDaemon({
