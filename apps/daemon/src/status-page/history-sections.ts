@@ -65,7 +65,7 @@ export function lastDeploySection(history: Fetched<readonly HistoryEntry[]>, lin
     if (!entry)
       return `<p class="note">None of the last ${history.value.length} reconciles applied anything.</p>`;
     return [
-      `<p id="last-deploy-summary">${outcomePill(entry.outcome)} commit ${commitRef(entry.git_revision, link)}, ${timeOf(entry.started_at)}, took ${durationCell(entry)} (trigger ${text(entry.trigger)}, reconcile <code>${text(entry.id)}</code>)</p>`,
+      `<p id="last-deploy-summary">${outcomePill(entry.outcome)} commit ${commitRef(entry.git_revision, link)}, ${timeOf(entry.started_at)}, took ${durationCell(entry)} (${text(entry.trigger)} reconcile <code>${text(entry.id)}</code>)</p>`,
       reasonLine(entry),
       entry.actions.length === 0
         ? '<p class="note">The plan had no container actions.</p>'

@@ -29,6 +29,7 @@ a { color: #0645ad; }
 .pill.bad { background: #fde2e1; color: #a4161a; }
 .pill.neutral { background: #eceff3; color: #444; }
 .count { color: #555; font-size: .9em; }
+td[data-label="Duration"], td[data-label="Restarts"] { white-space: nowrap; }
 @media (max-width: 40rem) {
   body { margin: 1rem auto; padding: 0 .75rem; }
   table.facts th { width: auto; }
