@@ -31,8 +31,10 @@ export interface DaemonBackend {
   isOnDefaultBranch(sha: string): Promise<boolean>;
   running(): Promise<RunningDeployment | undefined>;
   /**
-   * The containers of the running deployment as the engine lists them (one list call; no jobs), for
-   * the per-container metrics. Optional: a backend without an engine reports none.
+   * The containers of the running deployment as the engine reports them (no jobs), sorted by name:
+   * one list call, then one inspect per container of the deployment (bounded by stow.yaml) for its
+   * image, restart count and start time. For the per-container metrics and the status page; callers
+   * cache it. Optional: a backend without an engine reports none.
    */
   containers?(): Promise<readonly DeploymentContainer[]>;
   /** The durable history, newest first, at most `limit` entries (the reconciler's history on disk). */
@@ -49,6 +51,42 @@ export interface DeploymentContainer {
   readonly state: string;
   /** undefined: the container has no healthcheck. */
   readonly health: 'healthy' | 'unhealthy' | 'starting' | undefined;
+  /** What only an inspect tells; absent when the inspect did not answer (the container just went). */
+  readonly image?: string | undefined;
+  /** The local image id (`sha256:...`), for an image reference without a digest. */
+  readonly imageId?: string | undefined;
+  /** Restarts by the restart policy since the last start by stow. */
+  readonly restartCount?: number | undefined;
+  /** ISO 8601; undefined before the first start. */
+  readonly startedAt?: string | undefined;
+}
+
+// The Docker port's types as the reconcile context carries them (the daemon reaches the engine only there).
+type Engine = ReconcileContext['engine'];
+type ActualContainer = Awaited<ReturnType<Engine['listContainers']>>[number];
+type ContainerInspection = NonNullable<Awaited<ReturnType<Engine['inspectContainer']>>>;
+
+const HEALTH_STATES = new Set(['healthy', 'unhealthy', 'starting']);
+
+/** One container of the deployment: the list call's facts, completed by its inspect when there is one. */
+export function deploymentContainer(
+  listed: ActualContainer,
+  inspected: ContainerInspection | undefined,
+): DeploymentContainer {
+  if (!inspected) return { name: listed.name, state: listed.state, health: listed.health };
+  const health = inspected.health?.status;
+  return {
+    name: listed.name,
+    state: inspected.status,
+    health:
+      health !== undefined && HEALTH_STATES.has(health)
+        ? (health as DeploymentContainer['health'])
+        : undefined,
+    image: inspected.image,
+    imageId: inspected.imageId,
+    restartCount: inspected.restartCount,
+    startedAt: inspected.startedAt,
+  };
 }
 
 /** Adapts a real ReconcileContext; each reconcile runs with its own log (its own reconcile id). */
@@ -72,10 +110,16 @@ export function backendFromContext(context: ReconcileContext): DaemonBackend {
       const ref = await store.running();
       if (!ref) return [];
       const { deploymentName } = await store.readMetadata(ref);
-      const listed = await context.engine.listContainers();
-      return listed
+      const ours = (await context.engine.listContainers())
         .filter((c) => c.labels['stow.deployment'] === deploymentName && c.labels['stow.job'] === undefined)
-        .map((c) => ({ name: c.name, state: c.state, health: c.health }));
+        .sort((a, b) => a.name.localeCompare(b.name));
+      // Restart count, start time and image are only in an inspect: one per container of the
+      // deployment, never of anything else on the host. A container gone meanwhile keeps its list facts.
+      return Promise.all(
+        ours.map(async (c) =>
+          deploymentContainer(c, await context.engine.inspectContainer(c.id).catch(() => undefined)),
+        ),
+      );
     },
     async running() {
       const ref = await store.running();

@@ -13,6 +13,7 @@ import { readLockedDownConfig, readTrustedInputs } from './lockdown.js';
 import { type DaemonLogger, jsonLinesLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier, type NotifierOptions } from './notifier.js';
+import { statusPageSources } from './status-page/sources.js';
 import { listenBaseUrl } from './status-url.js';
 import type { ZodApp } from './zod-provider.js';
 
@@ -131,8 +132,9 @@ export async function startServer(options: ServerOptions): Promise<RunningDaemon
   app.addHook('onRequest', async (request) => {
     request.raw.socket.setTimeout(limits.busyTimeoutMs);
   });
+  const statusPage = statusPageSources({ backend, source: config.source, logger });
   await app.register(async (scope) =>
-    daemonApp(scope as ZodApp, { core, metrics, logger, triggerToken: config.triggerToken }),
+    daemonApp(scope as ZodApp, { core, metrics, logger, triggerToken: config.triggerToken, statusPage }),
   );
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address();

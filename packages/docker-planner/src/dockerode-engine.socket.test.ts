@@ -85,11 +85,14 @@ describe('createDockerEngine against a stand-in Engine API', () => {
     await e.stopContainer('x', 1);
   });
 
-  it("inspect answers the port's ContainerInspection, health log included", async () => {
+  it("inspect answers the port's ContainerInspection, image and health log included", async () => {
+    // Image and Config.Image as a real engine answers them (docker.io 20.10, a digest-pinned busybox).
+    const image = `127.0.0.1:5000/stow-test/busybox:1@sha256:${'c'.repeat(64)}`;
     handler = (_req, res) =>
       json(res, 200, {
         Id: 'abc',
         Name: '/web',
+        Image: `sha256:${'d'.repeat(64)}`,
         RestartCount: 1,
         State: {
           Status: 'running',
@@ -98,11 +101,13 @@ describe('createDockerEngine against a stand-in Engine API', () => {
           StartedAt: '2026-04-28T10:00:00Z',
           Health: { Status: 'unhealthy', FailingStreak: 3, Log: [{ ExitCode: 1, Output: 'refused' }] },
         },
-        Config: { Labels: { 'stow.deployment': 'shop' }, StopTimeout: 5 },
+        Config: { Image: image, Labels: { 'stow.deployment': 'shop' }, StopTimeout: 5 },
       });
     expect(await engine().inspectContainer('web')).toMatchObject({
       id: 'abc',
       name: 'web',
+      image,
+      imageId: `sha256:${'d'.repeat(64)}`,
       restartCount: 1,
       startedAt: '2026-04-28T10:00:00Z',
       stopTimeoutSeconds: 5,

@@ -34,6 +34,10 @@ export interface ContainerInspection {
   /** The top-level RestartCount (not in State): restarts by the restart policy since the last manual start. */
   readonly restartCount: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** Config.Image: the image as the container was created from it (`name:tag@sha256:...` when pinned). */
+  readonly image?: string | undefined;
+  /** Image: the local image id (`sha256:` of the image config), whatever the reference said. */
+  readonly imageId?: string | undefined;
   /** Config.StopTimeout: the container's own stop grace, when it has one. */
   readonly stopTimeoutSeconds: number | undefined;
   /** undefined: the container has no healthcheck. */

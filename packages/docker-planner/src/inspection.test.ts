@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { inspectionOf } from './inspection.js';
 
 describe('inspectionOf', () => {
-  it('reads State.Status (not State.Running), top-level RestartCount, OOMKilled, StartedAt and the health log', () => {
+  it('reads State.Status (not State.Running), top-level RestartCount, OOMKilled, StartedAt, the image and the health log', () => {
     const inspection = inspectionOf({
       Id: 'abc',
       Name: '/web',
+      Image: `sha256:${'c'.repeat(64)}`,
       RestartCount: 2,
       State: {
         Status: 'restarting',
@@ -21,7 +22,7 @@ describe('inspectionOf', () => {
           ],
         },
       },
-      Config: { Labels: { a: 'b' }, StopTimeout: 25 },
+      Config: { Image: `127.0.0.1:5000/web:1@sha256:${'d'.repeat(64)}`, Labels: { a: 'b' }, StopTimeout: 25 },
     });
     expect(inspection).toStrictEqual({
       id: 'abc',
@@ -32,6 +33,8 @@ describe('inspectionOf', () => {
       startedAt: '2026-04-28T10:00:00.123Z',
       restartCount: 2,
       labels: { a: 'b' },
+      image: `127.0.0.1:5000/web:1@sha256:${'d'.repeat(64)}`,
+      imageId: `sha256:${'c'.repeat(64)}`,
       stopTimeoutSeconds: 25,
       health: {
         status: 'unhealthy',

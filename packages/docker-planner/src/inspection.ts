@@ -4,6 +4,8 @@ import type { ContainerInspection } from './engine.js';
 export interface EngineInspectJson {
   readonly Id: string;
   readonly Name: string;
+  /** The local image id. */
+  readonly Image?: string;
   readonly RestartCount?: number;
   readonly State: {
     readonly Status: string;
@@ -22,6 +24,7 @@ export interface EngineInspectJson {
     } | null;
   };
   readonly Config: {
+    readonly Image?: string;
     readonly Labels?: Readonly<Record<string, string>> | null;
     readonly StopTimeout?: number | null;
   };
@@ -43,6 +46,8 @@ export function inspectionOf(json: EngineInspectJson): ContainerInspection {
     startedAt: startedAt === undefined || startedAt === '' || startedAt === ZERO_TIME ? undefined : startedAt,
     restartCount: json.RestartCount ?? 0,
     labels: { ...json.Config.Labels },
+    image: json.Config.Image,
+    imageId: json.Image,
     stopTimeoutSeconds: json.Config.StopTimeout ?? undefined,
     health: health
       ? {

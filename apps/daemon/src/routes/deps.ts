@@ -3,6 +3,7 @@ import { type DaemonCore, PENDING_RETRY_AFTER_SECONDS, type StatusReport } from 
 import { DaemonError } from '../errors.js';
 import type { DaemonLogger } from '../logger.js';
 import type { DaemonMetrics } from '../metrics.js';
+import type { StatusPageSources } from '../status-page/sources.js';
 
 /** What every route plugin is registered with. */
 export interface RouteDeps {
@@ -11,6 +12,8 @@ export interface RouteDeps {
   readonly logger: DaemonLogger;
   /** When set, POST /trigger requires it (Authorization: Bearer or X-Gitlab-Token). */
   readonly triggerToken?: Secret | undefined;
+  /** What the status page shows besides the status: the engine's containers, the history, commit links. */
+  readonly statusPage?: StatusPageSources | undefined;
 }
 
 export interface StatusAnswer {

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { commitSha, errorBody, statusReport } from '../schemas.js';
-import { renderStatusPage } from '../status-page.js';
+import { BARE_VIEW, loadStatusPageView, renderStatusPage } from '../status-page.js';
 import type { ZodApp } from '../zod-provider.js';
 import { type RouteDeps, statusAnswer, wantsHtml } from './deps.js';
 
 /**
- * GET /status[?head_hash=<sha>]: JSON, or a page with `Accept: text/html`. Answers within a second:
- * a commit not resolved yet is `pending` (Retry-After; the page refreshes itself).
+ * GET /status[?head_hash=<sha>]: JSON, or a page with `Accept: text/html` (docs/status-page.md).
+ * Answers within a second: a commit not resolved yet is `pending` (Retry-After; the page refreshes
+ * itself); the page waits at most its sources' time bound for the engine and the history.
  */
 export async function statusRoute(app: ZodApp, deps: RouteDeps): Promise<void> {
   app.get(
@@ -36,7 +37,9 @@ export async function statusRoute(app: ZodApp, deps: RouteDeps): Promise<void> {
         .header('vary', 'Accept');
       if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
       if (wantsHtml(request.headers.accept)) {
-        return reply.type('text/html; charset=utf-8').send(renderStatusPage(report));
+        // The page adds the engine's containers and the history, each cached and bounded in time.
+        const view = deps.statusPage ? await loadStatusPageView(deps.statusPage) : BARE_VIEW;
+        return reply.type('text/html; charset=utf-8').send(renderStatusPage(report, view));
       }
       return reply.send(report);
     },

@@ -6,7 +6,7 @@ import type {
   ReconcileOutcome,
   ReconcileRequest,
 } from '@stow/reconciler';
-import type { DaemonBackend, RunningDeployment } from '../backend.js';
+import type { DaemonBackend, DeploymentContainer, RunningDeployment } from '../backend.js';
 
 export const sha = (char: string) => char.repeat(40);
 export const hash = (char: string) => char.repeat(64);
@@ -43,6 +43,11 @@ export class FakeBackend implements DaemonBackend {
   readonly historyEntries: HistoryEntry[] = [];
   /** History id -> the forensics of its failed containers. */
   readonly forensics = new Map<string, HistoryLogs>();
+  /** What the engine reports of the running deployment's containers; an Error: the engine fails with it. */
+  engineContainers: readonly DeploymentContainer[] | Error = [];
+  /** How long the engine takes to answer (a hung engine: longer than the page waits). */
+  containersMs = 0;
+  containersCalls = 0;
   /** What stow.yaml says beside the hashes (deployment.environment, daemonBaseUrl), passed to onTarget. */
   targetExtras: { environment?: string; daemonBaseUrl?: string } = {};
 
@@ -152,6 +157,13 @@ export class FakeBackend implements DaemonBackend {
 
   async running() {
     return this.runningDeployment;
+  }
+
+  async containers() {
+    this.containersCalls++;
+    await sleep(this.containersMs);
+    if (this.engineContainers instanceof Error) throw this.engineContainers;
+    return this.engineContainers;
   }
 
   async history(limit: number) {

@@ -130,6 +130,7 @@ export class FakeEngine implements DockerEngine {
       startedAt: c.startedAt,
       restartCount: c.restartCount,
       labels: { ...c.labels },
+      image: c.body?.Image,
       stopTimeoutSeconds: c.stopTimeout,
       health: c.health,
     };
