@@ -45,13 +45,9 @@ export class FailureForensics {
 
   /**
    * Records the containers among `names` that carry `deploymentHash` and failed (exited, restarted,
-   * OOM-killed, unhealthy or never healthy). `redact` undefined: summaries only, no log text.
+   * OOM-killed, unhealthy or never healthy).
    */
-  async captureFailed(
-    names: readonly string[],
-    deploymentHash: string,
-    redact: Redactor | undefined,
-  ): Promise<void> {
+  async captureFailed(names: readonly string[], deploymentHash: string, redact: Redactor): Promise<void> {
     for (const name of names) {
       await this.bounded(name, async (remaining) => {
         const inspected = await remaining(this.engine.inspectContainer(name));
@@ -62,23 +58,24 @@ export class FailureForensics {
   }
 
   /** Records one container that failed (a job's, by id) under `name` (`job:<name>`). */
-  async capture(idOrName: string, name: string, redact: Redactor | undefined): Promise<void> {
+  async capture(idOrName: string, name: string, redact: Redactor): Promise<void> {
     await this.bounded(name, async (remaining) => {
       const inspected = await remaining(this.engine.inspectContainer(idOrName));
       if (inspected) await this.record(inspected, name, redact, remaining);
     });
   }
 
+  /** Its state as inspected, and its logs when they can be read in time (else `has_logs: false`). */
   private async record(
     inspected: ContainerInspection,
     name: string,
-    redact: Redactor | undefined,
+    redact: Redactor,
     remaining: <T>(work: Promise<T>) => Promise<T>,
   ): Promise<void> {
     const exitCode = ['exited', 'dead', 'restarting'].includes(inspected.status) ? inspected.exitCode : null;
     const health = healthOf(inspected);
     let logs: FailedContainerLogs | undefined;
-    if (redact) {
+    try {
       const text = await remaining(this.engine.containerLogs(inspected.id, { tail: FORENSIC_LOG_LINES }));
       logs = {
         name,
@@ -89,6 +86,11 @@ export class FailureForensics {
           .slice(-FORENSIC_HEALTH_OUTPUTS)
           .map((probe) => cut(redact(probe.output).trim())),
       };
+    } catch (error) {
+      this.log.log('warn', 'could not read the logs of a failed container', {
+        container: name,
+        reason: reasonOf(error),
+      });
     }
     this.captured.push({
       summary: { name, exit_code: exitCode, oom_killed: inspected.oomKilled, health, has_logs: !!logs },
