@@ -266,7 +266,24 @@ describe('the history of reconciles', () => {
     expect(exitCodeOf(converged)).toBe(0);
     expect(s.lines.some((line) => line.includes('"step":"history"'))).toBe(true);
 
+    // A corrupt newest file: the reconcile is recorded anyway and the file is named in a warning.
+    await fs.rm(path.join(s.stateDir, '.stow/history'));
+    await s.reconcile('poll');
+    const [newest] = await fs.readdir(path.join(s.stateDir, '.stow/history'));
+    await fs.writeFile(path.join(s.stateDir, '.stow/history', newest as string), '{"format":1,"ent');
+    const noop = await s.reconcile('poll');
+    expect(noop).toMatchObject({
+      kind: 'converged',
+      changed: false,
+      warnings: [
+        { step: 'history', reason: expect.stringContaining(`${newest} is unreadable, skipped: not JSON`) },
+      ],
+    });
+    expect(await s.history().list(10)).toEqual([expect.objectContaining({ outcome: 'converged', count: 1 })]);
+
     // The same for a failure: still `failed` (exit 2), with the warning.
+    await fs.rm(path.join(s.stateDir, '.stow/history'), { recursive: true });
+    await fs.writeFile(path.join(s.stateDir, '.stow/history'), 'not a directory');
     const failed = await runReconcile(s.context, { trigger: 'manual', revision: 'c'.repeat(40) });
     expect(failed).toMatchObject({ kind: 'failed', step: 'fetch', warnings: [{ step: 'history' }] });
     expect(exitCodeOf(failed)).toBe(2);
