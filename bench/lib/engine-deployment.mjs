@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDockerEngine, readDockerConfigAuth } from '@stow/docker-planner';
 import { createLocalGitSource } from '@stow/gitlab-client';
-import { silentLog, systemClock } from '@stow/reconciler';
+import { newReconcileId, openHistory, silentLog, systemClock } from '@stow/reconciler';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
 import Docker from 'dockerode';
 
@@ -85,6 +85,8 @@ export async function engineContext(repo, stateDir, { verifyPollMs, log = silent
       ...(verifyPollMs === undefined ? {} : { verifyPollMs }),
       store,
       quarantine: createQuarantine(store.layout.stateFile),
+      // Recorded like every product reconcile: its write is part of what a reconcile costs.
+      history: openHistory(stateDir),
       clock: systemClock,
       log,
     },
@@ -97,7 +99,8 @@ export function timedLog() {
   return {
     events,
     log: {
-      reconcileId: 'bench',
+      // A real id: the history names its files by it.
+      reconcileId: newReconcileId(),
       log: (level, message, fields) => events.push({ at: performance.now(), level, message, fields }),
     },
   };

@@ -106,6 +106,8 @@ export function backendFromContext(context: ReconcileContext): DaemonBackend {
     },
     isOnDefaultBranch: (sha) => source.isOnDefaultBranch(sha),
     failedDeployments: () => context.quarantine.list(),
+    history: (limit) => context.history.list(limit),
+    historyLogs: (id) => context.history.logs(id),
     async containers() {
       const ref = await store.running();
       if (!ref) return [];

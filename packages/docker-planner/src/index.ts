@@ -48,7 +48,7 @@ export type {
 export { plan } from './plan.js';
 export type { ReadDockerConfigOptions, RegistryAuthLookup } from './registry-auth.js';
 export { readDockerConfigAuth, registryAuthFromConfig, registryHostOf } from './registry-auth.js';
-export type { JobRun, JobToRun } from './run-job.js';
+export type { JobRun, JobToRun, RunJobHooks } from './run-job.js';
 export { jobContainerName, removeLeftJobContainers, runJob, toJobCreateOptions } from './run-job.js';
 export type { DependsOn } from './start-order.js';
 export { startWaves, stopOrder } from './start-order.js';

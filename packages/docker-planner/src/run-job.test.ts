@@ -80,6 +80,23 @@ describe('runJob', () => {
     expect(engine.containers.size).toBe(0);
   });
 
+  it('shows the exited container to beforeRemove before removing it; a throwing hook changes nothing', async () => {
+    const engine = new FakeEngine();
+    engine.script({ name: 'shop.job.migrate' }, { kind: 'completes', exitCode: 3, logs: 'boom\n' });
+    const seen: string[] = [];
+    const run = await runJob(engine, migrate(), Date.now, {
+      async beforeRemove(id, finished) {
+        const inspected = await engine.inspectContainer(id);
+        seen.push(`${id} ${inspected?.status} ${inspected?.exitCode} ${finished.exitCode}`);
+        throw new Error('forensics failed');
+      },
+    });
+    expect(run).toMatchObject({ exitCode: 3, lastLogLine: 'boom' });
+    expect(seen).toEqual(['c-1 exited 3 3']);
+    expect(engine.calls.at(-1)).toBe('remove c-1');
+    expect(engine.containers.size).toBe(0);
+  });
+
   it('a job that cannot start is JOB_FAILED naming the job, and leaves no container', async () => {
     const engine = new FakeEngine();
     engine.failStart.add('shop.job.migrate');

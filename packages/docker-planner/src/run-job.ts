@@ -52,6 +52,14 @@ export function toJobCreateOptions(job: string, spec: JobSpec, context: CreateCo
   };
 }
 
+export interface RunJobHooks {
+  /**
+   * Called with the container of a job that ran, once it has exited or been killed and before it is
+   * removed (failure forensics). Whatever it throws is ignored: it never changes the run.
+   */
+  readonly beforeRemove?: (containerId: string, run: JobRun) => Promise<void>;
+}
+
 /**
  * Runs one job to its end: create, connect, start, wait at most `timeoutSeconds` (then kill), read
  * its exit code and last log line, and remove its container whatever happened. A job that cannot
@@ -61,6 +69,7 @@ export async function runJob(
   engine: DockerEngine,
   job: JobToRun,
   now: () => number = Date.now,
+  hooks: RunJobHooks = {},
 ): Promise<JobRun> {
   const { body, connectNetworks } = job.options;
   const started = now();
@@ -72,12 +81,14 @@ export async function runJob(
     const exitCode = await engine.waitContainer(id, job.timeoutSeconds * 1000);
     const durationMs = now() - started;
     if (exitCode === undefined) await engine.stopContainer(id, 0);
-    return {
+    const run: JobRun = {
       job: job.job,
       exitCode,
       durationMs,
       lastLogLine: lastLine(await engine.containerLogs(id, { tail: LOG_TAIL })),
     };
+    await hooks.beforeRemove?.(id, run).catch(() => {});
+    return run;
   } catch (error) {
     if (error instanceof DockerPlannerError && error.code === 'JOB_FAILED') throw error;
     const message = error instanceof Error ? error.message : String(error);

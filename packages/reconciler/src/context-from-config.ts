@@ -6,6 +6,7 @@ import { createGitlabClient, createGitlabSource, createLocalGitSource } from '@s
 import type { DaemonConfig } from '@stow/manifest';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
 import Docker from 'dockerode';
+import { openHistory } from './history-store.js';
 import type { DeploymentSource } from './ports.js';
 import { systemClock } from './ports.js';
 import type { ReconcileContext } from './reconcile-context.js';
@@ -33,6 +34,9 @@ export async function createReconcileContext(
     verifyPollMs: options.verifyPollMs,
     store,
     quarantine: createQuarantine(store.layout.stateFile),
+    history: openHistory(store.layout.stateDir, {
+      onProblem: (problem) => options.log.log('warn', problem),
+    }),
     clock: systemClock,
     log: options.log,
   };

@@ -6,21 +6,22 @@ import type { ReconcileTrigger } from './reconcile-context.js';
 /**
  * One reconcile as the durable history keeps it (`<stateDir>/.stow/history/`), in the wire shape of
  * `GET /history` (snake_case, as the rest of the daemon's JSON). Consecutive noop reconciles
- * (converged, nothing changed) collapse into one entry whose `count` grows; everything else
- * (applied, failed, rolled back, quarantined, recovered) is an entry of its own.
+ * (converged, nothing changed) on the same deployment hash collapse into one entry whose `count`
+ * grows, and so do consecutive automatic runs that keep the same quarantined hash out without a
+ * repair; everything else (applied, failed, rolled back, repaired, recovered) is an entry of its own.
  */
 export interface HistoryEntry {
-  /** The reconcile id (12 hex characters; the id in the JSON log's `reconcile_id`). */
+  /** The reconcile id (12 hex characters; the id in the JSON log's `reconcile_id`); for a collapsed entry, the first's. */
   readonly id: string;
   readonly trigger: ReconcileTrigger;
-  /** ISO 8601; for a collapsed noop entry, the first of the run of noops. */
+  /** ISO 8601; for a collapsed entry, the first of the run. */
   readonly started_at: string;
-  /** ISO 8601; for a collapsed noop entry, the last of the run of noops. */
+  /** ISO 8601; for a collapsed entry, the last of the run. */
   readonly finished_at: string;
   readonly outcome: ReconcileOutcome['kind'];
-  /** How many reconciles this entry stands for: 1, or more for collapsed noops. */
+  /** How many reconciles this entry stands for: 1, or more for a collapsed entry. */
   readonly count: number;
-  /** The commit reconciled; null when the reconcile failed before it was known. */
+  /** The commit reconciled (for a collapsed entry, the last one's); null when the reconcile failed before it was known. */
   readonly git_revision: string | null;
   /** The deployment hash reconciled (the failed one for a rollback); null when not known. */
   readonly deployment_hash: string | null;

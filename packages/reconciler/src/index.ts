@@ -15,8 +15,10 @@ export type {
   HistoryLogs,
 } from './history-entry.js';
 export { FORENSIC_HEALTH_OUTPUTS, FORENSIC_LOG_LINES, HISTORY_MAX_ENTRIES } from './history-entry.js';
+export type { HistoryOptions, HistoryRun, HistoryStore } from './history-store.js';
+export { openHistory } from './history-store.js';
 export type { JobOutcome, JobRunRecord } from './jobs.js';
-export type { ReconcileOutcome, ReconcileStep } from './outcome.js';
+export type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
 export { exitCodeOf } from './outcome.js';
 export type { PlanSummary } from './plan-summary.js';
 export type { Clock, DeploymentSource } from './ports.js';

@@ -2,6 +2,7 @@ import { promises as fs, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { FakeEngine } from '@stow/docker-planner/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FailureForensics } from './forensics.js';
 import { type JobRunRecord, runJobs } from './jobs.js';
 import { commitSnapshot, prepareRevision } from './pipeline.js';
 import { runReconcile } from './run-reconcile.js';
@@ -237,15 +238,29 @@ describe('runJobs', () => {
       manifest,
       snapshotDir: '/snap/web',
     };
-    await expect(
-      runJobs(s.context, target, 'beforeApply', redactorOf(['hunter2-long', 'abcd', 'no']), runs),
-    ).rejects.toThrow(
+    const forensics = new FailureForensics(s.engine, s.context.log);
+    const redact = redactorOf(['hunter2-long', 'abcd', 'no']);
+    await expect(runJobs(s.context, target, 'beforeApply', redact, runs, forensics)).rejects.toThrow(
       'job migrate (beforeApply) exited with code 2; last log line: login [REDACTED] failed for token [REDACTED]',
     );
     expect(runs).toEqual([
       { job: 'migrate', when: 'beforeApply', outcome: 'failed', exitCode: 2, durationMs: 0 },
     ]);
-    expect(await runJobs(s.context, target, 'afterVerify', redactorOf([]), runs)).toBeUndefined();
+    // Its forensics were taken before its container was removed, redacted the same way.
+    expect(forensics.captured).toEqual([
+      {
+        summary: { name: 'job:migrate', exit_code: 2, oom_killed: false, health: null, has_logs: true },
+        logs: {
+          name: 'job:migrate',
+          exit_code: 2,
+          oom_killed: false,
+          log_lines: ['login [REDACTED] failed for token [REDACTED]'],
+          health_outputs: [],
+        },
+      },
+    ]);
+    expect(s.engine.containers.size).toBe(0);
+    expect(await runJobs(s.context, target, 'afterVerify', redactorOf([]), runs, forensics)).toBeUndefined();
     expect(runs).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { type JobRun, removeLeftJobContainers, runJob, toJobCreateOptions } from '@stow/docker-planner';
 import type { JobWhen } from '@stow/manifest';
 import { type DockerContext, envFromFiles } from './docker-steps.js';
+import type { FailureForensics } from './forensics.js';
 import type { Redactor } from './secret-redactor.js';
 import type { TargetDeployment } from './target.js';
 
@@ -26,7 +27,8 @@ export class JobFailure extends Error {
  * Runs the target's jobs of one phase, one at a time in file order (SPEC: jobs). Each run is logged
  * and appended to `runs`; the first that does not exit 0 within its timeout throws JobFailure whose
  * message names the job, its exit code and its last log line with the deployment's secret values
- * redacted. Job containers a crash left behind are removed first.
+ * redacted, its container recorded by `forensics` (as `job:<name>`) before it is removed. Job
+ * containers a crash left behind are removed first.
  */
 export async function runJobs(
   context: DockerContext,
@@ -34,6 +36,7 @@ export async function runJobs(
   when: JobWhen,
   redact: Redactor,
   runs: JobRunRecord[],
+  forensics: FailureForensics,
 ): Promise<void> {
   const { manifest, snapshotDir } = target;
   if (!manifest || !snapshotDir) return;
@@ -52,8 +55,15 @@ export async function runJobs(
     const started = context.clock.now();
     let run: JobRun;
     try {
-      run = await runJob(context.engine, { job, options, timeoutSeconds: spec.timeoutSeconds }, () =>
-        context.clock.now(),
+      run = await runJob(
+        context.engine,
+        { job, options, timeoutSeconds: spec.timeoutSeconds },
+        () => context.clock.now(),
+        {
+          beforeRemove: async (id, finished) => {
+            if (finished.exitCode !== 0) await forensics.capture(id, `job:${job}`, redact);
+          },
+        },
       );
     } catch (error) {
       const reason = redact(error instanceof Error ? error.message : String(error));

@@ -24,11 +24,13 @@ export type ReconcileStep =
   /** Reading or writing the quarantine of failed deployment hashes. */
   | 'quarantine'
   /** Bringing the running deployment back (drift repair) while the desired one is quarantined. */
-  | 'repair';
+  | 'repair'
+  /** Recording the reconcile in the durable history (`.stow/history/`): a warning only, never an outcome. */
+  | 'history';
 
 /**
- * Bookkeeping that failed after the deploy was decided (a quarantine write, confirm's cleanup, GC):
- * it never changes the outcome, it is reported beside it.
+ * Bookkeeping that failed after the deploy was decided (a quarantine write, confirm's cleanup, GC,
+ * the history): it never changes the outcome, it is reported beside it.
  */
 export interface OutcomeWarning {
   readonly step: ReconcileStep;
@@ -73,6 +75,7 @@ export type ReconcileOutcome =
       readonly step: ReconcileStep;
       readonly terminal: boolean;
       readonly reason: string;
+      readonly warnings?: readonly OutcomeWarning[];
     }
   /**
    * An automatic reconcile skipped a deployment hash that failed before (a trigger or `stow reconcile`
@@ -85,6 +88,7 @@ export type ReconcileOutcome =
       readonly reason: string;
       /** The running deployment was planned back (a stopped or removed container replaced) and verified. */
       readonly repaired: boolean;
+      readonly warnings?: readonly OutcomeWarning[];
     }
   /**
    * The desired deployment is quarantined and the running one could not be repaired after the repair
@@ -97,6 +101,7 @@ export type ReconcileOutcome =
       readonly runningDeploymentHash: string;
       readonly step: ReconcileStep;
       readonly reason: string;
+      readonly warnings?: readonly OutcomeWarning[];
     }
   /** The rollback failed too, or the host was changed and could not be brought back: the host needs a person. */
   | {

@@ -1,5 +1,6 @@
 import type { DockerEngine, RegistryAuthLookup } from '@stow/docker-planner';
 import type { Quarantine, SnapshotStore } from '@stow/snapshot-store';
+import type { HistoryStore } from './history-store.js';
 import type { Clock, DeploymentSource } from './ports.js';
 import type { ReconcileLog } from './reconcile-log.js';
 import type { SecretsConfig } from './secrets.js';
@@ -24,6 +25,10 @@ export interface ReconcileContext {
   readonly engineWaitMs?: number;
   /** Snapshots kept besides running and previous (default 5). */
   readonly keepSnapshots?: number;
+  /** The durable history every reconcile but a dry run is recorded in (`openHistory(stateDir)`). */
+  readonly history: HistoryStore;
+  /** How long the failure forensics of one reconcile may take in all (default 15 s). */
+  readonly forensicsTimeoutMs?: number;
 }
 
 /**

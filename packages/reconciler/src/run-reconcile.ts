@@ -1,22 +1,26 @@
 import { removeLeftJobContainers } from '@stow/docker-planner';
 import type { HostLock } from '@stow/snapshot-store';
+import { bookkeeping, withWarnings } from './bookkeeping.js';
 import { applyTarget, planTarget, verifyTarget } from './docker-steps.js';
+import { FailureForensics } from './forensics.js';
 import { JobFailure, type JobRunRecord, runJobs } from './jobs.js';
-import type { OutcomeWarning, ReconcileOutcome, ReconcileStep } from './outcome.js';
+import type { ReconcileOutcome } from './outcome.js';
 import { commitSnapshot, type PreparedRevision, prepareRevision, summarise, targetOf } from './pipeline.js';
 import { pullImages } from './pull-images.js';
 import type { ReconcileContext, ReconcileRequest, ReconcileTrigger } from './reconcile-context.js';
+import { type RunFacts, recordInHistory } from './record-history.js';
 import { convergeTo, rollBack, rollbackResultOf, targetOfPrevious } from './rollback.js';
-import { type Redactor, secretRedactor } from './secret-redactor.js';
+import { secretRedactor } from './secret-redactor.js';
 import { reasonOf, StepFailure, step } from './step-failure.js';
 
 const DEFAULT_LOCK_WAIT_MS = 10 * 60_000;
 
-/**
- * Whether this reconcile has changed what the host runs (running-config or Docker). Until it has, any
- * failure is `failed` ("nothing changed"); after, failures are handled where they happen.
- */
-interface HostChanges {
+/** What one reconcile learns as it goes, for its outcome and its history entry. */
+interface HostChanges extends RunFacts {
+  /**
+   * Whether this reconcile has changed what the host runs (running-config or Docker). Until it has,
+   * any failure is `failed` ("nothing changed"); after, failures are handled where they happen.
+   */
   touched: boolean;
 }
 
@@ -25,14 +29,23 @@ const RETRIES_QUARANTINED: ReadonlySet<ReconcileTrigger> = new Set(['trigger', '
 
 /**
  * One reconcile, the outer shell (SPEC section 9): take the host lock, recover an interrupted apply,
- * run the pipeline, and turn every failure into an outcome. Never throws.
+ * run the pipeline, turn every failure into an outcome and, still under the lock, record it in the
+ * history (not a dry run). Never throws.
  */
 export async function runReconcile(
   context: ReconcileContext,
   request: ReconcileRequest,
 ): Promise<ReconcileOutcome> {
   const { store, log } = context;
-  const host: HostChanges = { touched: false };
+  const host: HostChanges = {
+    touched: false,
+    startedAt: context.clock.now(),
+    gitRevision: undefined,
+    deploymentHash: undefined,
+    plan: undefined,
+    redact: undefined,
+    forensics: new FailureForensics(context.engine, log, context.forensicsTimeoutMs),
+  };
   let lock: HostLock | undefined;
   try {
     await step('lock', () => store.prepare());
@@ -42,36 +55,59 @@ export async function runReconcile(
         waitMs: context.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
       }),
     );
+  } catch (error) {
+    // Not in the history: only the holder of the lock writes it, and the holder is another run
+    // (or the state directory is unusable). The outcome and the log say it.
+    return outcomeOfFailure(context, host, error);
+  }
+  try {
+    const outcome = await reconcileUnderLock(context, request, host);
+    return request.dryRun ? outcome : await recordInHistory(context, request, host, outcome);
+  } finally {
+    await lock.release().catch((error: unknown) => {
+      log.log('warn', 'could not release the host lock', { reason: reasonOf(error) });
+    });
+  }
+}
+
+async function reconcileUnderLock(
+  context: ReconcileContext,
+  request: ReconcileRequest,
+  host: HostChanges,
+): Promise<ReconcileOutcome> {
+  try {
     if (!request.dryRun) {
       const recovered = await recoverInterruptedApply(context);
       if (recovered) return recovered;
     }
     return await reconcileLocked(context, request, host);
   } catch (error) {
-    const failure = error instanceof StepFailure ? error : new StepFailure('lock', error);
-    if (host.touched) {
-      // Every step after the host changed handles its own failures; reaching this is a bug, reported loudly.
-      log.log('error', 'reconcile failed after changing the host', {
-        step: failure.step,
-        reason: failure.message,
-      });
-      return {
-        kind: 'rollbackFailed',
-        failedDeploymentHash: undefined,
-        step: failure.step,
-        reason: failure.message,
-      };
-    }
-    log.log('error', 'reconcile failed before changing anything', {
+    return outcomeOfFailure(context, host, error);
+  }
+}
+
+/** A failure that reached the outer shell: `failed` before the host changed, else loudly `rollbackFailed`. */
+function outcomeOfFailure(context: ReconcileContext, host: HostChanges, error: unknown): ReconcileOutcome {
+  const { log } = context;
+  const failure = error instanceof StepFailure ? error : new StepFailure('lock', error);
+  if (host.touched) {
+    // Every step after the host changed handles its own failures; reaching this is a bug, reported loudly.
+    log.log('error', 'reconcile failed after changing the host', {
       step: failure.step,
       reason: failure.message,
     });
-    return { kind: 'failed', step: failure.step, terminal: failure.terminal, reason: failure.message };
-  } finally {
-    await lock?.release().catch((error: unknown) => {
-      log.log('warn', 'could not release the host lock', { reason: reasonOf(error) });
-    });
+    return {
+      kind: 'rollbackFailed',
+      failedDeploymentHash: undefined,
+      step: failure.step,
+      reason: failure.message,
+    };
   }
+  log.log('error', 'reconcile failed before changing anything', {
+    step: failure.step,
+    reason: failure.message,
+  });
+  return { kind: 'failed', step: failure.step, terminal: failure.terminal, reason: failure.message };
 }
 
 /**
@@ -128,10 +164,12 @@ async function reconcileLocked(
 ): Promise<ReconcileOutcome> {
   const { source, store, quarantine, log } = context;
   const gitRevision = request.revision ?? (await step('resolve', () => source.defaultBranchHead())).sha;
+  host.gitRevision = gitRevision;
   const stagingDir = await step('fetch', () => store.createStaging());
   try {
     const prepared = await prepareRevision(context, gitRevision, stagingDir);
     const hash = prepared.hashes.deploymentHash;
+    host.deploymentHash = hash;
 
     if (!request.dryRun && !RETRIES_QUARANTINED.has(request.trigger)) {
       const failedBefore = await step('quarantine', () => quarantine.get(hash));
@@ -155,6 +193,7 @@ async function reconcileLocked(
     // Jobs run once per applied deployment: not again when the running one is only repaired.
     const runsJobs = running?.deploymentHash !== hash;
     const summary = summarise(prepared, plan, runsJobs);
+    host.plan = summary;
     if (request.dryRun) return { kind: 'planned', plan: summary };
 
     if (alreadyRunning) {
@@ -198,7 +237,8 @@ async function applyRevision(
   const { store, quarantine, log } = context;
   const hash = prepared.hashes.deploymentHash;
   const snapshot = await commitSnapshot(context, prepared);
-  const redact = await step('snapshot', () => redactorFor(prepared, snapshot.dir));
+  const redact = await step('snapshot', () => secretRedactor(snapshot.dir, prepared.hashes.secretFiles));
+  host.redact = redact;
   await step('snapshot', () => switchRunningConfig(context, hash));
   host.touched = true;
   const target = targetOf(prepared.manifest, hash, snapshot.dir);
@@ -214,11 +254,13 @@ async function applyRevision(
     // committed, and the host lock keeps other stow processes out, not people or restart policies.
     // beforeApply jobs run once the images are pulled, before anything is stopped: a failed one
     // leaves the old containers as they were.
-    const beforeStop = runsJobs ? () => runJobs(context, target, 'beforeApply', redact, jobs) : undefined;
+    const beforeStop = runsJobs
+      ? () => runJobs(context, target, 'beforeApply', redact, jobs, host.forensics)
+      : undefined;
     await applyTarget(context, await planTarget(context, target), target, beforeStop);
     const verified = await verifyTarget(context, target);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
-    else if (runsJobs) await runJobs(context, target, 'afterVerify', redact, jobs);
+    else if (runsJobs) await runJobs(context, target, 'afterVerify', redact, jobs, host.forensics);
   } catch (error) {
     failure = { step: error instanceof JobFailure ? 'job' : 'apply', reason: reasonOf(error) };
   }
@@ -272,6 +314,8 @@ async function applyRevision(
         }),
     ],
   ]);
+  // What failed is looked at before the rollback removes it (bounded; it never holds the rollback up).
+  await host.forensics.captureFailed(Object.keys(prepared.manifest.containers), hash, redact);
   const rollback = await rollBack(context, prepared.manifest.deployment.name);
   if (!rollback.ok) {
     log.log('error', 'rollback failed: the host needs attention', { reason: rollback.reason });
@@ -345,32 +389,3 @@ async function keepRunning(
     reason: result.reason,
   };
 }
-
-/**
- * Job output quoted in a reason (its last log line) has every decrypted secret value of the
- * deployment replaced; only a deployment with jobs reads its secret files for this.
- */
-async function redactorFor(prepared: PreparedRevision, snapshotDir: string): Promise<Redactor> {
-  if (Object.keys(prepared.manifest.jobs).length === 0) return (text) => text;
-  return secretRedactor(snapshotDir, prepared.hashes.secretFiles);
-}
-
-/** Runs bookkeeping steps in order; a failure is logged and returned as a warning, never thrown. */
-async function bookkeeping(
-  context: ReconcileContext,
-  steps: ReadonlyArray<readonly [ReconcileStep, () => Promise<unknown>]>,
-): Promise<OutcomeWarning[]> {
-  const warnings: OutcomeWarning[] = [];
-  for (const [name, run] of steps) {
-    try {
-      await run();
-    } catch (error) {
-      const warning = { step: name, reason: reasonOf(error) };
-      context.log.log('warn', 'bookkeeping failed; the outcome stands', { ...warning });
-      warnings.push(warning);
-    }
-  }
-  return warnings;
-}
-
-const withWarnings = (warnings: readonly OutcomeWarning[]) => (warnings.length > 0 ? { warnings } : {});

@@ -9,6 +9,7 @@ import path from 'node:path';
  *   .stow/staging/<pid>-<id>/            downloads being prepared; a dead process's are deleted
  *   .stow/lock                           the host lock shared by the CLI and the daemon
  *   .stow/state.json                     outcomes and the quarantine of failed deployment hashes
+ *   .stow/history/                       the reconciler's history of reconciles (@stow/reconciler)
  *   running-config -> .stow/snapshots/<hash>
  *   running-config.previous              present only while an apply is in flight
  */

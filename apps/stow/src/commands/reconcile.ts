@@ -29,7 +29,8 @@ Options:
 Exit codes: 0 converged (or planned); 1 the deployment failed and was rolled back;
 2 usage, config or input error, nothing changed; 3 the rollback (or a repair of the running
 deployment) failed: the host needs attention. Bookkeeping that failed after the outcome was decided
-(quarantine, confirm, snapshot cleanup) is printed as a warning and does not change the exit code.
+(quarantine, confirm, snapshot cleanup, the history in STATE_DIR/.stow/history) is printed as a
+warning and does not change the exit code.
 `,
   async run(args, io) {
     const { values, positionals } = parseFlags(args, {

@@ -4,25 +4,25 @@ import { DockerPlannerError } from '../errors.js';
 import type { ActualContainer, ActualNetwork } from '../plan.js';
 
 /**
- * What a fake container does once started. `runs`: keeps running (healthy when it has a healthcheck);
- * `unhealthy`: runs but its probes fail; `exits`: stops at once (exit code 137 + oomKilled is the memory
- * limit); `restarts`: the restart policy keeps restarting it.
+ * What a fake container does once started, having written `logs` (default nothing). `runs`: keeps
+ * running (healthy when it has a healthcheck); `unhealthy`: runs but its probes fail; `exits`: stops at
+ * once (exit code 137 + oomKilled is the memory limit); `restarts`: the restart policy keeps restarting it.
  */
-export type FakeBehaviour =
+export type FakeBehaviour = { readonly logs?: string } & (
   | { readonly kind: 'runs' }
   | { readonly kind: 'unhealthy'; readonly probeExitCode?: number; readonly probeOutput?: string }
   | { readonly kind: 'exits'; readonly exitCode: number; readonly oomKilled?: boolean }
   | { readonly kind: 'restarts'; readonly restartCount: number; readonly exitCode?: number }
   /**
-   * A one-shot job: runs for `runsForMs` (default 0) then exits with `exitCode`, having written
-   * `logs`. A wait shorter than `runsForMs` times out and leaves it running.
+   * A one-shot job: runs for `runsForMs` (default 0) then exits with `exitCode`. A wait shorter than
+   * `runsForMs` times out and leaves it running.
    */
   | {
       readonly kind: 'completes';
       readonly exitCode: number;
-      readonly logs?: string;
       readonly runsForMs?: number;
-    };
+    }
+);
 
 /** Which started containers a behaviour applies to: by image reference, container name, or both. */
 export interface FakeMatch {
@@ -43,7 +43,7 @@ export interface FakeContainer {
   restartCount: number;
   startedAt: string | undefined;
   health: ContainerInspection['health'];
-  /** What the container wrote (a `completes` behaviour's logs). */
+  /** What the container wrote (its behaviour's logs). */
   logs: string;
   /** A `completes` container that has not exited yet: its exit code and how long it still runs. */
   pendingExit?: { readonly exitCode: number; readonly runsForMs: number };
@@ -299,6 +299,7 @@ export class FakeEngine implements DockerEngine {
       start: c.startedAt,
       end: c.startedAt,
     });
+    c.logs += behaviour.logs ?? ''; // the engine keeps a container's logs across starts
     switch (behaviour.kind) {
       case 'runs':
         Object.assign(c, {
@@ -329,7 +330,6 @@ export class FakeEngine implements DockerEngine {
           state: 'running',
           exitCode: 0,
           health: undefined,
-          logs: behaviour.logs ?? '',
           pendingExit: { exitCode: behaviour.exitCode, runsForMs: behaviour.runsForMs ?? 0 },
         });
         return;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FakeEngine } from '@stow/docker-planner/testing';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
+import { openHistory } from '../history-store.js';
 import type { Clock, DeploymentSource } from '../ports.js';
 import type { ReconcileContext } from '../reconcile-context.js';
 import { type ReconcileLog, silentLog } from '../reconcile-log.js';
@@ -57,6 +58,7 @@ export function testContext(source: DeploymentSource, engine: FakeEngine, log: R
     engine,
     store,
     quarantine: createQuarantine(store.layout.stateFile),
+    history: openHistory(stateDir),
     clock: fakeClock(),
     log,
     lockWaitMs: 0,
