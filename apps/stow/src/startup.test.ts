@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -52,11 +52,27 @@ describe('start-up of the workspace stow', () => {
     expect(thirdParty(loaded)).toEqual([]);
   });
 
-  // yaml stays: the SOPS scan parses YAML files to find the sops key.
-  it('hashes with the hasher and the SOPS scan only, not the reconciler, Docker or age', async () => {
+  it('hashes with the hasher and the SOPS pre-check only, not the reconciler, Docker or age', async () => {
     const loaded = await modulesLoadedBy('hash', example);
     expect(loaded.some((url) => url.includes('/content-hasher/'))).toBe(true);
+    expect(loaded.some((url) => url.includes('/sops-decrypt/dist/detect.js'))).toBe(true);
     expect(heavyIn(loaded)).toEqual([]);
     expect(loaded.filter((url) => url.includes('/reconciler/dist/index.js'))).toEqual([]);
+    // No file of the example could be a SOPS document: the YAML and SOPS parsers are never loaded.
+    const parsers = loaded.filter(
+      (url) =>
+        url.includes('/node_modules/yaml/') || /\/sops-decrypt\/dist\/(index|formats\/yaml)\.js$/.test(url),
+    );
+    expect(parsers).toEqual([]);
+  });
+
+  it('loads the SOPS parsers, but not age, for a file that looks like a SOPS document', async () => {
+    const folder = path.join(scratch, 'look-alike');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'stow.yaml'), 'deployment: { name: x }\ncontainers: {}\n');
+    writeFileSync(path.join(folder, 'plain.yaml'), 'sops: not really\nmac: nope\n');
+    const loaded = await modulesLoadedBy('hash', folder);
+    expect(loaded.some((url) => url.includes('/sops-decrypt/dist/formats/yaml.js'))).toBe(true);
+    expect(heavyIn(loaded)).toEqual([]);
   });
 });
