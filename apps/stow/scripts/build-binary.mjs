@@ -36,6 +36,25 @@ const withoutNativeAddons = {
   },
 };
 
+/**
+ * docker-modem (under dockerode) loads ssh2 at start for `ssh://` Docker hosts, which stow never
+ * uses: daemon.yaml's dockerHost is unix:// or tcp:// (reconciler's context-from-config). ssh2 costs
+ * the daemon megabytes of memory when loaded (its parsers, and a 16 MiB WebAssembly memory for
+ * Poly1305); in the executable it is a stub whose client refuses, naming why.
+ */
+const withoutSsh = {
+  name: 'without-ssh',
+  setup(builder) {
+    builder.onResolve({ filter: /^ssh2$/ }, (args) => ({ path: args.path, namespace: 'ssh-stub' }));
+    builder.onLoad({ filter: /.*/, namespace: 'ssh-stub' }, () => ({
+      contents: `exports.Client = class Client {
+  constructor() { throw new Error('ssh:// Docker hosts are not supported by stow (dockerHost: unix:// or tcp://)'); }
+};`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [path.join(app, 'src', 'cli.ts')],
   bundle: true,
@@ -43,7 +62,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   outfile: path.join(work, 'stow.cjs'),
-  plugins: [withoutNativeAddons],
+  plugins: [withoutNativeAddons, withoutSsh],
   define: { STOW_BUILD_VERSION: JSON.stringify(version), 'import.meta.url': '__stowImportMetaUrl' },
   // In a single executable, __filename is the executable itself.
   inject: [path.join(here, 'import-meta-url.js')],
