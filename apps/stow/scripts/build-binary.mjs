@@ -67,10 +67,14 @@ await build({
   // In a single executable, __filename is the executable itself.
   inject: [path.join(here, 'import-meta-url.js')],
   legalComments: 'none',
-  // Start-up: the executable compiles the whole bundle (with the code cache below), so a smaller
-  // source starts faster: whitespace-only minifying took `--version` from about 1.5x to 1.3x of
-  // `node -e 0`. Names are kept (readable STOW_DEBUG stacks; some libraries read function names).
-  minifyWhitespace: true,
+  // Start-up and memory: the executable compiles the whole bundle (with the code cache below) and
+  // keeps its source as one string in the heap, so a smaller source starts faster and holds less:
+  // whitespace-only minifying took `--version` from about 1.5x to 1.3x of `node -e 0`; full minifying
+  // (4.9 MB -> 3.5 MB) took the idle daemon 2 to 4 MiB lower (docs/benchmarks.md, "daemon-memory").
+  // keepNames: functions and classes keep their names (STOW_DEBUG stacks name the functions; some
+  // libraries read function names); local variables and class bindings are shortened.
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
   banner: {
     js: '/* stow single executable: bundled with esbuild; see the licences of the bundled packages in node_modules */',
