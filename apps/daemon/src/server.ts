@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createGitlabClient } from '@stow/gitlab-client';
 import { type DaemonConfig, parseDaemonConfig } from '@stow/manifest';
 import { createReconcileContext, type ReconcileLog } from '@stow/reconciler';
 import { stateLayout } from '@stow/snapshot-store';
@@ -199,6 +198,8 @@ async function reportObservers(
   if (source.kind === 'gitlab' && (gitlabReports.commitStatus || gitlabReports.deployments)) {
     let client = options.gitlabClient;
     if (!client) {
+      // Loaded only here: a daemon without GitLab reporting never needs the client (gitbeaker).
+      const { createGitlabClient } = await import('@stow/gitlab-client');
       const ca = process.env.STOW_CACERT ? await readFile(process.env.STOW_CACERT) : undefined;
       // Short and few: a report is worth less than the daemon's attention.
       const own = createGitlabClient({

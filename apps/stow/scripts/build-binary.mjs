@@ -36,6 +36,25 @@ const withoutNativeAddons = {
   },
 };
 
+/**
+ * docker-modem (under dockerode) loads ssh2 at start for `ssh://` Docker hosts, which stow never
+ * uses: daemon.yaml's dockerHost is unix:// or tcp:// (reconciler's context-from-config). ssh2 costs
+ * the daemon megabytes of memory when loaded (its parsers, and a 16 MiB WebAssembly memory for
+ * Poly1305); in the executable it is a stub whose client refuses, naming why.
+ */
+const withoutSsh = {
+  name: 'without-ssh',
+  setup(builder) {
+    builder.onResolve({ filter: /^ssh2$/ }, (args) => ({ path: args.path, namespace: 'ssh-stub' }));
+    builder.onLoad({ filter: /.*/, namespace: 'ssh-stub' }, () => ({
+      contents: `exports.Client = class Client {
+  constructor() { throw new Error('ssh:// Docker hosts are not supported by stow (dockerHost: unix:// or tcp://)'); }
+};`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [path.join(app, 'src', 'cli.ts')],
   bundle: true,
@@ -43,15 +62,19 @@ await build({
   target: 'node20',
   format: 'cjs',
   outfile: path.join(work, 'stow.cjs'),
-  plugins: [withoutNativeAddons],
+  plugins: [withoutNativeAddons, withoutSsh],
   define: { STOW_BUILD_VERSION: JSON.stringify(version), 'import.meta.url': '__stowImportMetaUrl' },
   // In a single executable, __filename is the executable itself.
   inject: [path.join(here, 'import-meta-url.js')],
   legalComments: 'none',
-  // Start-up: the executable compiles the whole bundle (with the code cache below), so a smaller
-  // source starts faster: whitespace-only minifying took `--version` from about 1.5x to 1.3x of
-  // `node -e 0`. Names are kept (readable STOW_DEBUG stacks; some libraries read function names).
-  minifyWhitespace: true,
+  // Start-up and memory: the executable compiles the whole bundle (with the code cache below) and
+  // keeps its source as one string in the heap, so a smaller source starts faster and holds less:
+  // whitespace-only minifying took `--version` from about 1.5x to 1.3x of `node -e 0`; full minifying
+  // (4.9 MB -> 3.5 MB) took the idle daemon 2 to 4 MiB lower (docs/benchmarks.md, "daemon-memory").
+  // keepNames: functions and classes keep their names (STOW_DEBUG stacks name the functions; some
+  // libraries read function names); local variables and class bindings are shortened.
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
   banner: {
     js: '/* stow single executable: bundled with esbuild; see the licences of the bundled packages in node_modules */',

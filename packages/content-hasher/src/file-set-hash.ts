@@ -21,10 +21,10 @@ export class FileSetHash {
 
   constructor(private readonly buffer: Buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)) {}
 
-  async add(file: TreeFile): Promise<void> {
+  async add(file: TreeFile, onFirstRead?: FirstReadListener): Promise<void> {
     this.hash.update(file.relativePath);
     this.hash.update(NUL);
-    this.bytesSinceYield += hashContents(file, this.hash, this.buffer);
+    this.bytesSinceYield += hashContents(file, this.hash, this.buffer, onFirstRead);
     if (this.bytesSinceYield >= YIELD_EVERY_BYTES) {
       this.bytesSinceYield = 0;
       await yieldToEventLoop();
@@ -36,8 +36,14 @@ export class FileSetHash {
   }
 }
 
+/**
+ * Sees each file's first read while it is hashed: `bytes` is the start of the file (at most the read
+ * buffer, 1 MiB), `whole` says it is the entire file. `bytes` is reused once the call returns.
+ */
+export type FirstReadListener = (file: TreeFile, bytes: Buffer, whole: boolean) => void;
+
 /** Feeds the file's contents into `hash`; returns the number of bytes read. */
-function hashContents(file: TreeFile, hash: Hash, buffer: Buffer): number {
+function hashContents(file: TreeFile, hash: Hash, buffer: Buffer, onFirstRead?: FirstReadListener): number {
   let fd: number;
   try {
     // O_NOFOLLOW: a file swapped for a symlink after the walk is refused, not followed.
@@ -46,7 +52,8 @@ function hashContents(file: TreeFile, hash: Hash, buffer: Buffer): number {
     throw readError(file, cause);
   }
   try {
-    if (!fstatSync(fd).isFile()) {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
       throw new ContentHashError(
         'UNSUPPORTED_FILE_TYPE',
         `${file.relativeName}: is no longer a regular file`,
@@ -58,9 +65,14 @@ function hashContents(file: TreeFile, hash: Hash, buffer: Buffer): number {
     let total = 0;
     for (;;) {
       const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      const bytes = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      if (total === 0 && onFirstRead) {
+        // Whole only when the read ended the file as fstat saw it: a short read is not taken for EOF.
+        onFirstRead(file, bytes, bytesRead < buffer.length && bytesRead === stat.size);
+      }
       if (bytesRead === 0) return total;
       total += bytesRead;
-      hash.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      hash.update(bytes);
     }
   } catch (cause) {
     throw cause instanceof ContentHashError ? cause : readError(file, cause);

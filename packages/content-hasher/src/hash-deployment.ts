@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ContentHashError } from './errors.js';
-import { FileSetHash } from './file-set-hash.js';
+import { FileSetHash, type FirstReadListener } from './file-set-hash.js';
 import { walkTree } from './walk.js';
 
 /** Version tag of the hash format; containers carry `stow.hash=v1:<deployment_hash>`. */
@@ -45,6 +45,11 @@ export interface HashDeploymentOptions {
    * snapshot directory (which holds them) can be hashed again to check it.
    */
   readonly skipSnapshotMetadata?: boolean;
+  /**
+   * Called with the first read of every file hashed, so a caller can look at contents (SOPS
+   * detection) in the same pass instead of reading the tree a second time.
+   */
+  readonly onFirstRead?: FirstReadListener;
 }
 
 /** The four v1 hashes of the deployment folder `dir` (SPEC section 3). */
@@ -72,12 +77,12 @@ export async function hashDeployment(
       );
     }
     if (name === MANIFEST_FILE) {
-      await manifest.add(file);
+      await manifest.add(file, options.onFirstRead);
     } else if (secretFiles.has(name)) {
       secretsSeen.push(name);
-      await secrets.add(file);
+      await secrets.add(file, options.onFirstRead);
     } else {
-      await config.add(file);
+      await config.add(file, options.onFirstRead);
     }
   }
 

@@ -1,5 +1,6 @@
 export type { ContentHashErrorCode } from './errors.js';
 export { ContentHashError } from './errors.js';
+export type { FirstReadListener } from './file-set-hash.js';
 export type { DeploymentHashes, HashDeploymentOptions } from './hash-deployment.js';
 export {
   combineDeploymentHash,

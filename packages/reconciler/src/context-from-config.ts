@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createDockerEngine, readDockerConfigAuth } from '@stow/docker-planner';
-import { createGitlabClient, createGitlabSource, createLocalGitSource } from '@stow/gitlab-client';
+import { createLocalGitSource } from '@stow/gitlab-client/local-git';
 import type { DaemonConfig } from '@stow/manifest';
 import { createQuarantine, createSnapshotStore } from '@stow/snapshot-store';
 import Docker from 'dockerode';
@@ -52,6 +52,9 @@ async function sourceOf(config: DaemonConfig, stowDir: string): Promise<Deployme
       cacheDir: path.join(stowDir, 'git-mirror'),
     });
   }
+  // The GitLab client (gitbeaker, undici) is loaded only for a GitLab source: a daemon reading a
+  // local repository never needs it, and it is megabytes of the daemon's memory (docs/benchmarks.md).
+  const { createGitlabClient, createGitlabSource } = await import('@stow/gitlab-client');
   const ca = process.env.STOW_CACERT ? await readFile(process.env.STOW_CACERT) : undefined;
   const client = createGitlabClient({ apiUrl: source.apiUrl, token: source.token.reveal(), ca });
   // Paced: GitLab allows 5 archive downloads a minute per user and project (daemon.yaml

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type AgeIdentities, loadAgeIdentities } from './age-keys.js';
+import { sopsCandidateText } from './detect.js';
 import { SopsDecryptError } from './errors.js';
 import { decryptWithSopsBinary } from './external.js';
 import { formatOf, isSopsDocument } from './formats/index.js';
@@ -58,11 +59,6 @@ export async function isSopsFile(path: string): Promise<boolean> {
 
 /** isSopsFile on contents already read. */
 export function isSopsContent(path: string, content: Buffer): boolean {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
-  } catch {
-    return false;
-  }
-  return isSopsDocument(formatOf(path), text, path);
+  const text = sopsCandidateText(path, content);
+  return text !== undefined && isSopsDocument(formatOf(path), text, path);
 }

@@ -66,7 +66,18 @@ async function atomicWrite(path: string, data: Uint8Array, mode: number): Promis
  * write fails, the files already written get their original content back.
  */
 export async function decryptTree(dir: string, options: DecryptOptions): Promise<string[]> {
-  const files = await findSopsFiles(dir);
+  return decryptFiles(dir, await findSopsFiles(dir), options);
+}
+
+/**
+ * decryptTree for SOPS files already found (relative `/`-separated paths, as findSopsFiles lists
+ * them), for a caller that detected them while reading the tree anyway; returns `files`.
+ */
+export async function decryptFiles(
+  dir: string,
+  files: readonly string[],
+  options: DecryptOptions,
+): Promise<string[]> {
   const ids: AgeIdentities | undefined = isExternal(options)
     ? undefined
     : await loadAgeIdentities(options.keysFile);
@@ -97,5 +108,5 @@ export async function decryptTree(dir: string, options: DecryptOptions): Promise
   } finally {
     for (const p of plan) p.plain.fill(0);
   }
-  return files;
+  return [...files];
 }

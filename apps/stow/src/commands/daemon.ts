@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { type Command, UsageError } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseFlags, requirePositionals } from '../parse-flags.js';
@@ -36,6 +37,11 @@ Exit codes: 0 stopped by a signal; 2 usage, config, lockdown or TLS error (nothi
     const { values, positionals } = parseFlags(args, { config: { type: 'string' } });
     requirePositionals(positionals, []);
     if (values.config === undefined) throw new UsageError('missing --config FILE');
+    // A long-running server's young generation: V8 grows it up to 16 MiB per semi-space under
+    // request load and keeps it (docs/benchmarks.md, "daemon-memory"). Growth factor 1 keeps it at
+    // its start size. Set now, not on the command line: a V8 flag given at start changes V8's flag
+    // hash, and the single executable's code cache (built without flags) would then be rejected.
+    setFlagsFromString('--semi-space-growth-factor=1');
     const { DaemonError, runDaemon } = await import('@stow/daemon');
     let daemon: Awaited<ReturnType<typeof runDaemon>>;
     try {

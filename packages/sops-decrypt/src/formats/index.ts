@@ -1,3 +1,4 @@
+import { mayBeSopsText } from '../detect.js';
 import { SopsDecryptError } from '../errors.js';
 import { hasSopsMarkers } from '../metadata.js';
 import { parseBinaryStore } from './binary.js';
@@ -25,24 +26,9 @@ export function parseSopsDocument(format: SopsFormat, text: string, file: string
   }
 }
 
-/** Cheap textual pre-checks, so that ordinary files are not fully parsed during detection. */
-function mayBeSops(format: SopsFormat, text: string): boolean {
-  switch (format) {
-    case 'yaml':
-      return /^sops:/m.test(text) && text.includes('mac:');
-    case 'json':
-    case 'binary':
-      return /^\s*\{/.test(text) && text.includes('"sops"') && text.includes('"mac"');
-    case 'dotenv':
-      return /^sops_mac=/m.test(text) && /^sops_lastmodified=/m.test(text);
-    case 'ini':
-      return /^\s*\[sops\]/m.test(text);
-  }
-}
-
 /** SPEC section 4 detection: the format's content carries SOPS metadata (mac and lastmodified). */
 export function isSopsDocument(format: SopsFormat, text: string, file = '<input>'): boolean {
-  if (!mayBeSops(format, text)) return false;
+  if (!mayBeSopsText(format, text)) return false;
   try {
     const doc = parseSopsDocument(format, text, file);
     if (format === 'binary' && !hasDataKey(text)) return false;
