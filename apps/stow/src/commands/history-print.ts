@@ -51,7 +51,7 @@ export function printLogs(body: object, io: CommandIo): void {
   for (const c of containers) {
     out.push(
       '',
-      `${printable(c.name)}: ${exitCode(c.exit_code)}, ${c.oom_killed ? 'OOM killed' : 'not OOM killed'}`,
+      `${printable(c.name)}: ${exitCode(c.name, c.exit_code)}, ${c.oom_killed ? 'OOM killed' : 'not OOM killed'}`,
       `  health-probe outputs (last ${c.health_outputs.length}):`,
       ...(c.health_outputs.length
         ? c.health_outputs.map((o: string) => `    ${printable(o)}`)
@@ -64,15 +64,18 @@ export function printLogs(body: object, io: CommandIo): void {
 }
 
 function failedLine(failed: FailedContainerSummary): string {
-  const facts = [exitCode(failed.exit_code)];
+  const facts = [exitCode(failed.name, failed.exit_code)];
   if (failed.oom_killed) facts.push('OOM killed');
   if (failed.health) facts.push(failed.health);
   facts.push(failed.has_logs ? 'logs captured' : 'no logs');
   return `${failed.name} (${facts.join(', ')})`;
 }
 
-const exitCode = (code: number | null) =>
-  code === null ? 'no exit code (killed at its timeout or never started)' : `exit code ${code}`;
+/** A container without an exit code had not exited when it was recorded (unhealthy, say); a job was killed. */
+const exitCode = (name: string, code: number | null) => {
+  if (code !== null) return `exit code ${code}`;
+  return name.startsWith('job:') ? 'no exit code: killed at its timeout' : 'running when recorded';
+};
 
 /** `2026-01-02T03:04:05.000Z` -> `2026-01-02 03:04:05Z` (UTC, like the daemon's log). */
 function time(iso: string): string {
