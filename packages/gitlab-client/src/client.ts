@@ -9,6 +9,7 @@ import {
   RepositoryFiles,
   Users,
 } from '@gitbeaker/rest';
+import { hostFromApiUrl } from './api-url.js';
 import { classifyTransportError, endpointLabel } from './classify.js';
 import { createDispatcher } from './dispatcher.js';
 import { GitlabClientError } from './errors.js';
@@ -31,24 +32,6 @@ type Raw = Record<string, unknown>;
 
 const str = (v: unknown): string =>
   typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
-
-/** `https://git.example.com/api/v4/` -> `https://git.example.com` (gitbeaker appends /api/v4 itself). */
-export function hostFromApiUrl(apiUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(apiUrl);
-  } catch {
-    throw new GitlabClientError('INVALID_ARGUMENT', `GitLab API URL "${apiUrl}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new GitlabClientError('INVALID_ARGUMENT', `GitLab API URL "${apiUrl}" must be http(s)`);
-  }
-  const path = url.pathname.replace(/\/+$/, '');
-  if (!path.endsWith('/api/v4')) {
-    throw new GitlabClientError('INVALID_ARGUMENT', `GitLab API URL "${apiUrl}" must end with /api/v4`);
-  }
-  return `${url.origin}${path.slice(0, -'/api/v4'.length)}`;
-}
 
 const toProject = (r: Raw): ProjectInfo => ({
   id: Number(r.id),

@@ -1,6 +1,7 @@
+export { hostFromApiUrl } from './api-url.js';
 export type { HttpFailure, TokenKind } from './classify.js';
 export { classifyHttpError, classifyTransportError, endpointLabel, scopeFor } from './classify.js';
-export { createGitlabClient, hostFromApiUrl } from './client.js';
+export { createGitlabClient } from './client.js';
 export { createDispatcher } from './dispatcher.js';
 export type { GitlabClientErrorCode, GitlabClientErrorOptions } from './errors.js';
 export { GitlabClientError, TRANSIENT_CODES } from './errors.js';

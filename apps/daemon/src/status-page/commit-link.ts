@@ -1,4 +1,4 @@
-import { hostFromApiUrl } from '@stow/gitlab-client';
+import { hostFromApiUrl } from '@stow/gitlab-client/api-url';
 import type { DaemonConfig } from '@stow/manifest';
 
 /** A full commit sha (SHA-1, or SHA-256 for a repository in that object format). */
