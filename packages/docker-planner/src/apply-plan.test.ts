@@ -238,6 +238,23 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan: containers that are not running', () => {
+  it.each(['exited', 'created', 'dead'])(
+    'an old container %s is removed without a stop call',
+    async (state) => {
+      const engine = runningOld();
+      const db = engine.containers.get('old-db');
+      if (db) db.state = state;
+      const p = plan(desired(NEW_HASH), await observeActual(engine));
+      await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine);
+      const calls = engine.calls.filter(isMutation);
+      expect(calls).toContain('remove old-db');
+      expect(calls).not.toContain('stop old-db t=10');
+      expect(calls).toContain('stop old-web t=25');
+    },
+  );
+});
+
 /** `count` running containers app-0.. of the old revision, each on its own image tag (all present). */
 function runningMany(count: number): { engine: FakeEngine; names: string[] } {
   const engine = new FakeEngine();

@@ -73,6 +73,9 @@ export interface Replaced {
   readonly id: string;
 }
 
+/** Container states (State.Status) with no process to stop. */
+const NOT_RUNNING: ReadonlySet<string> = new Set(['created', 'exited', 'dead']);
+
 export interface ApplyResult {
   readonly pulled: readonly string[];
   readonly networksCreated: readonly string[];
@@ -164,7 +167,9 @@ export async function applyPlan(
     named(action.container, undefined, async (): Promise<Replaced> => {
       const id = action.existingId as string;
       const inspected = await engine.inspectContainer(id);
-      if (inspected) {
+      // One that is not running (exited, created, dead: e.g. the failed deployment a rollback
+      // replaces) has nothing to stop: it is only removed.
+      if (inspected && !NOT_RUNNING.has(inspected.status)) {
         const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
         progress({ step: 'stop', target: action.container, detail: action.reason });
         await engine.stopContainer(id, grace);
