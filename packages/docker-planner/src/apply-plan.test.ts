@@ -288,12 +288,12 @@ describe('applyPlan in parallel', () => {
     expect(names.every((n) => engine.byName(n)?.state === 'running')).toBe(true);
   });
 
-  it('the default bound is 8', async () => {
-    const { engine, names } = runningMany(12);
+  it('the default bound is 4', async () => {
+    const { engine, names } = runningMany(10);
     engine.latencyMs = 5;
     const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
     await applyPlan(p, bodiesOf(names), engine);
-    expect(engine.peakConcurrentCalls).toBe(8);
+    expect(engine.peakConcurrentCalls).toBe(4);
   });
 
   it('a replacement is created once its own old container is removed, overlapping the other stops', async () => {

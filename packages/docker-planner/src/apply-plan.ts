@@ -61,11 +61,12 @@ export interface ApplyOptions {
 }
 
 /**
- * Enough to keep a small host's engine busy, few enough to keep each container's downtime short:
- * replacing 30 containers on 2 cores, 8 took 10 to 20 % less time than 4 and about as long as 16,
- * with half of 16's downtime per container (docs/benchmarks.md, apply). docker compose allows 64.
+ * Few enough to keep each container's downtime short on a small host: replacing 10 or 30 containers
+ * on 2 cores, bounds 4, 8 and 16 took the same time within the run-to-run noise (the engine's own
+ * work is the limit), while the median downtime per container doubled from 4 to 8 and again to 16
+ * (docs/benchmarks.md, apply). docker compose allows 64.
  */
-export const DEFAULT_APPLY_CONCURRENCY = 8;
+export const DEFAULT_APPLY_CONCURRENCY = 4;
 
 /** A container removed or created by the apply, by its name in the deployment and its engine id. */
 export interface Replaced {
