@@ -168,6 +168,20 @@ describe('applyPlan', () => {
     expect(engine.calls.filter((c) => isMutation(c) || c.startsWith('pull'))).toEqual([]);
   });
 
+  it('does not look up images the caller names as present; pulls the others', async () => {
+    const engine = runningOld();
+    const p = plan(desired(NEW_HASH), await observeActual(engine));
+    const result = await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine, {
+      imagesPresent: [DB],
+    });
+    expect(engine.calls.filter((c) => /^(imageExists|pull)/.test(c))).toEqual([
+      `imageExists ${WEB_NEW}`,
+      `pull registry.example.com/shop/web@${D2}`,
+      `imageExists ${WEB_NEW}`,
+    ]);
+    expect(result.pulled).toEqual([`registry.example.com/shop/web@${D2}`]);
+  });
+
   it('passes registry credentials of the image to the pull', async () => {
     const engine = new FakeEngine();
     const p = plan(desired(NEW_HASH, ['web'], {}), await observeActual(engine));
@@ -224,6 +238,23 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan: containers that are not running', () => {
+  it.each(['exited', 'created', 'dead'])(
+    'an old container %s is removed without a stop call',
+    async (state) => {
+      const engine = runningOld();
+      const db = engine.containers.get('old-db');
+      if (db) db.state = state;
+      const p = plan(desired(NEW_HASH), await observeActual(engine));
+      await applyPlan(p, bodies(NEW_HASH, { web: WEB_NEW, db: DB }), engine);
+      const calls = engine.calls.filter(isMutation);
+      expect(calls).toContain('remove old-db');
+      expect(calls).not.toContain('stop old-db t=10');
+      expect(calls).toContain('stop old-web t=25');
+    },
+  );
+});
+
 /** `count` running containers app-0.. of the old revision, each on its own image tag (all present). */
 function runningMany(count: number): { engine: FakeEngine; names: string[] } {
   const engine = new FakeEngine();
@@ -265,14 +296,75 @@ describe('applyPlan in parallel', () => {
     expect(engine.peakConcurrentCalls).toBe(4);
   });
 
-  it('every stop and removal comes before the first create', async () => {
+  it('a replacement is created once its own old container is removed, overlapping the other stops', async () => {
     const { engine, names } = runningMany(6);
     engine.latencyMs = 2;
     const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
-    await applyPlan(p, bodiesOf(names), engine);
+    await applyPlan(p, bodiesOf(names), engine, { concurrency: 2 });
+    const at = (call: string) => engine.calls.indexOf(call);
+    for (const name of names) expect(at(`remove old-${name}`)).toBeLessThan(at(`create ${name}`));
     const lastRemove = engine.calls.findLastIndex((c) => c.startsWith('remove '));
     const firstCreate = engine.calls.findIndex((c) => c.startsWith('create '));
-    expect(lastRemove).toBeLessThan(firstCreate);
+    expect(firstCreate).toBeLessThan(lastRemove);
+  });
+
+  it('a replacement binding a fixed host port is created only after every stop of its wave', async () => {
+    const { engine, names } = runningMany(6);
+    engine.latencyMs = 2;
+    const options = bodiesOf(names);
+    const context = {
+      deploymentName: 'shop',
+      deploymentHash: NEW_HASH,
+      snapshotDir: '/snap/x',
+      envFromFiles: {},
+    };
+    // app-0 takes a host port an old container might hold; app-1 publishes a port the engine picks.
+    options['app-0'] = toCreateOptions('app-0', { image: imageOf('app-0'), ports: ['8080:80'] }, context);
+    options['app-1'] = toCreateOptions('app-1', { image: imageOf('app-1'), ports: ['80'] }, context);
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    await applyPlan(p, options, engine, { concurrency: 2 });
+    const lastRemove = engine.calls.findLastIndex((c) => c.startsWith('remove '));
+    expect(engine.calls.indexOf('create app-0')).toBeGreaterThan(lastRemove);
+    expect(engine.calls.indexOf('create app-1')).toBeLessThan(lastRemove);
+    expect(names.every((n) => engine.byName(n)?.state === 'running')).toBe(true);
+  });
+
+  it('a failed stop: that container is not replaced, the others are, the error names it', async () => {
+    const { engine, names } = runningMany(4);
+    engine.latencyMs = 2;
+    engine.failStop.add('app-2');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const error = await applyPlan(p, bodiesOf(names), engine).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STOP_FAILED', container: 'app-2' });
+    expect((error as Error).message).toMatch(/^container app-2: stopping container old-app-2: /);
+    expect(engine.calls).not.toContain('create app-2');
+    expect(engine.containers.get('old-app-2')?.state).toBe('running');
+    for (const name of ['app-0', 'app-1', 'app-3'])
+      expect(engine.byName(name)?.labels['stow.hash']).toBe(`v1:${NEW_HASH}`);
+  });
+
+  it('failed stops and failed starts of one wave are reported together, each by name', async () => {
+    const { engine, names } = runningMany(4);
+    engine.failStop.add('app-0');
+    engine.failStart.add('app-3');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const error = await applyPlan(p, bodiesOf(names), engine).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'STOP_FAILED', container: 'app-0' });
+    expect((error as Error).message).toMatch(
+      /^2 of 7 stops and starts failed: container app-0: stopping .*; container app-3: starting /,
+    );
+  });
+
+  it('a failed stop in a later wave: nothing is created', async () => {
+    const { engine, names } = runningMany(3);
+    engine.failStop.add('app-2');
+    const p = plan(desired(NEW_HASH, names, {}), await observeActual(engine));
+    const waves = [['app-0', 'app-1'], ['app-2']];
+    await expect(applyPlan(p, bodiesOf(names), engine, { waves })).rejects.toMatchObject({
+      code: 'STOP_FAILED',
+      container: 'app-2',
+    });
+    expect(engine.calls.filter((c) => c.startsWith('create '))).toEqual([]);
   });
 
   it('starts wave after wave and stops the waves in reverse; containers being deleted stop first', async () => {

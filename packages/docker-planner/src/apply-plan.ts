@@ -1,10 +1,10 @@
 import { parseImageReference } from '@stow/manifest';
-import { settleBounded, valuesOrThrow } from './bounded.js';
+import { type Settled, settle, settleBounded, valuesOrThrow } from './bounded.js';
 import type { CreateOptions } from './create-options.js';
 import type { DockerEngine } from './engine.js';
 import { DockerPlannerError } from './errors.js';
 import { LABEL_DEPLOYMENT } from './labels.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlannedContainer } from './plan.js';
 import type { RegistryAuthLookup } from './registry-auth.js';
 import { type DependsOn, startWaves } from './start-order.js';
 import { type ReadyWait, waitUntilReady } from './wait-ready.js';
@@ -41,6 +41,11 @@ export interface ApplyOptions {
    * group in reverse. Every desired container must be in exactly one group. Default: one group of all.
    */
   readonly waves?: ReadonlyArray<readonly string[]>;
+  /**
+   * Images the caller has just found or pulled (the reconciler's pull step): not looked up again. One
+   * removed in between fails its create, like any other create failure.
+   */
+  readonly imagesPresent?: readonly string[];
   /** More images to pull with the containers' before anything is stopped (the jobs' images). */
   readonly alsoPull?: readonly string[];
   /**
@@ -55,14 +60,28 @@ export interface ApplyOptions {
   readonly startOrder?: { readonly dependsOn: DependsOn; readonly ready: ReadyWait };
 }
 
-/** Like docker compose: enough to overlap engine round trips, few enough not to swamp a small host. */
+/**
+ * Few enough to keep each container's downtime short on a small host: replacing 10 or 30 containers
+ * on 2 cores, bounds 4, 8 and 16 took the same time within the run-to-run noise (the engine's own
+ * work is the limit), while the median downtime per container doubled from 4 to 8 and again to 16
+ * (docs/benchmarks.md, apply). docker compose allows 64.
+ */
 export const DEFAULT_APPLY_CONCURRENCY = 4;
+
+/** A container removed or created by the apply, by its name in the deployment and its engine id. */
+export interface Replaced {
+  readonly container: string;
+  readonly id: string;
+}
+
+/** Container states (State.Status) with no process to stop. */
+const NOT_RUNNING: ReadonlySet<string> = new Set(['created', 'exited', 'dead']);
 
 export interface ApplyResult {
   readonly pulled: readonly string[];
   readonly networksCreated: readonly string[];
-  readonly removed: ReadonlyArray<{ readonly container: string; readonly id: string }>;
-  readonly created: ReadonlyArray<{ readonly container: string; readonly id: string }>;
+  readonly removed: readonly Replaced[];
+  readonly created: readonly Replaced[];
   readonly networksPruned: readonly string[];
   /** Managed networks no longer declared but still in use (403): left in place. */
   readonly networksKept: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
@@ -78,8 +97,9 @@ export function pullReference(image: string): string {
  * Carries out a plan (SPEC section 7): pull every missing image first (a failure aborts with nothing stopped),
  * create networks, stop and remove what changes or goes (containers being deleted first, then the start
  * waves in reverse), create + connect + start replacements wave by wave, prune managed networks no longer
- * declared. Pulls, stops and starts within a wave run in parallel, at most `concurrency` at once; every
- * operation of a phase is awaited before its failures are reported, all of them by name.
+ * declared. Pulls, stops and starts within a wave run in parallel, at most `concurrency` at once; the
+ * first wave, stopped last, replaces each container as soon as its old one is gone. Every operation of a
+ * phase is awaited before its failures are reported, all of them by name.
  * `createOptions` holds toCreateOptions() per replaced container.
  */
 export async function applyPlan(
@@ -110,8 +130,9 @@ export async function applyPlan(
   const images = [
     ...new Set([...[...replacing].map((c) => optionsOf(c).body.Image), ...(options.alsoPull ?? [])]),
   ];
+  const present = new Set(options.imagesPresent);
   const pulls = await settleBounded(images, limit, async (image) => {
-    if (await engine.imageExists(image)) return undefined;
+    if (present.has(image) || (await engine.imageExists(image))) return undefined;
     const ref = pullReference(image);
     progress({ step: 'pull', target: ref });
     await engine.pullImage(ref, options.registryAuth?.(image));
@@ -136,38 +157,82 @@ export async function applyPlan(
 
   await options.beforeStop?.();
 
-  // 3. stop and remove what changes or goes (before creating: host ports and names must be free):
-  //    containers being deleted first, then dependents before what they depend on (waves reversed)
+  // 3. stop and remove what changes or goes, dependents before what they depend on: containers being
+  //    deleted first, then the later waves in reverse; the first wave stops last, in step 4.
   const existing = new Map(
     plan.actions
       .filter((a) => a.action !== 'noop' && a.existingId !== undefined)
       .map((a) => [a.container, a]),
   );
+  const stopAndRemove = (action: PlannedContainer) =>
+    named(action.container, undefined, async (): Promise<Replaced> => {
+      const id = action.existingId as string;
+      const inspected = await engine.inspectContainer(id);
+      // One that is not running (exited, created, dead: e.g. the failed deployment a rollback
+      // replaces) has nothing to stop: it is only removed.
+      if (inspected && !NOT_RUNNING.has(inspected.status)) {
+        const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
+        progress({ step: 'stop', target: action.container, detail: action.reason });
+        await engine.stopContainer(id, grace);
+      }
+      progress({ step: 'remove', target: action.container });
+      await engine.removeContainer(id);
+      return { container: action.container, id };
+    });
+  const createAndStart = (container: string) => {
+    const { body, connectNetworks } = optionsOf(container);
+    return named(container, body.Image, async (): Promise<Replaced> => {
+      progress({ step: 'create', target: container, detail: body.Image });
+      const id = await engine.createContainer(body);
+      for (const network of connectNetworks) {
+        progress({ step: 'connect', target: container, detail: network });
+        await engine.connectNetwork(network, id, [container]);
+      }
+      progress({ step: 'start', target: container });
+      await engine.startContainer(id);
+      return { container, id };
+    });
+  };
   const deleted = plan.actions.filter((a) => a.action === 'delete').map((a) => a.container);
-  const removed: Array<{ container: string; id: string }> = [];
-  for (const group of [deleted, ...[...waves].reverse()]) {
-    const actions = group.flatMap((name) => existing.get(name) ?? []);
-    const stops = await settleBounded(actions, limit, (action) =>
-      named(action.container, undefined, async () => {
-        const id = action.existingId as string;
-        const inspected = await engine.inspectContainer(id);
-        if (inspected) {
-          const grace = inspected.stopTimeoutSeconds ?? options.defaultStopTimeoutSeconds ?? 10;
-          progress({ step: 'stop', target: action.container, detail: action.reason });
-          await engine.stopContainer(id, grace);
-        }
-        progress({ step: 'remove', target: action.container });
-        await engine.removeContainer(id);
-        return { container: action.container, id };
-      }),
+  const [firstWave = [], ...laterWaves] = waves;
+  const removed: Replaced[] = [];
+  for (const group of [deleted, ...[...laterWaves].reverse()]) {
+    const stops = await settleBounded(
+      group.flatMap((name) => existing.get(name) ?? []),
+      limit,
+      stopAndRemove,
     );
     removed.push(...valuesOrThrow(stops, 'stops'));
   }
 
-  // 4. create, connect, start: wave after wave, each wave in parallel (bounded)
-  const created: Array<{ container: string; id: string }> = [];
+  // 4. create, connect, start: wave after wave, each wave in parallel (bounded). The first wave stops
+  //    last and waits for no dependency: each of its replacements is created as soon as its own old
+  //    container is gone (its name is free), overlapping the other stops of the wave. One binding a
+  //    fixed host port waits until every stop is done: an old container of the wave may hold the port.
+  const created: Replaced[] = [];
   const idOf = new Map(plan.actions.flatMap((a) => (a.existingId ? [[a.container, a.existingId]] : [])));
-  for (const wave of waves) {
+  const recordStarted = (started: readonly Replaced[]) => {
+    for (const { container, id } of started) idOf.set(container, id);
+    created.push(...started);
+  };
+  const heldBack = firstWave.filter((name) => replacing.has(name) && bindsHostPorts(optionsOf(name)));
+  const firstWaveRuns = await settleBounded(firstWave, limit, async (name) => {
+    const old = existing.get(name);
+    const stop = old ? await settle(() => stopAndRemove(old)) : undefined;
+    const startNow = stop?.ok !== false && replacing.has(name) && !heldBack.includes(name);
+    return { stop, start: startNow ? await settle(() => createAndStart(name)) : undefined };
+  });
+  const stops = firstWaveRuns.flatMap((run) => (run.ok ? (run.value.stop ?? []) : [run]));
+  const starts = firstWaveRuns.flatMap((run) => (run.ok ? (run.value.start ?? []) : []));
+  const failed = (list: readonly Settled<Replaced>[]) => list.some((s) => !s.ok);
+  // Every failure of the wave at once (this throws when stops and starts both failed).
+  if (failed(stops) && failed(starts)) valuesOrThrow([...stops, ...starts], 'stops and starts');
+  removed.push(...valuesOrThrow(stops, 'stops'));
+  recordStarted(valuesOrThrow(starts, 'starts'));
+  recordStarted(valuesOrThrow(await settleBounded(heldBack, limit, createAndStart), 'starts'));
+  created.sort((a, b) => firstWave.indexOf(a.container) - firstWave.indexOf(b.container));
+
+  for (const wave of laterWaves) {
     const dependencies = [...new Set(wave.flatMap((name) => dependsOn[name] ?? []))];
     if (options.startOrder && dependencies.length > 0) {
       await waitUntilReady(
@@ -179,24 +244,9 @@ export async function applyPlan(
     const starts = await settleBounded(
       wave.filter((name) => replacing.has(name)),
       limit,
-      (container) => {
-        const { body, connectNetworks } = optionsOf(container);
-        return named(container, body.Image, async () => {
-          progress({ step: 'create', target: container, detail: body.Image });
-          const id = await engine.createContainer(body);
-          for (const network of connectNetworks) {
-            progress({ step: 'connect', target: container, detail: network });
-            await engine.connectNetwork(network, id, [container]);
-          }
-          progress({ step: 'start', target: container });
-          await engine.startContainer(id);
-          return { container, id };
-        });
-      },
+      createAndStart,
     );
-    const started = valuesOrThrow(starts, 'starts');
-    for (const { container, id } of started) idOf.set(container, id);
-    created.push(...started);
+    recordStarted(valuesOrThrow(starts, 'starts'));
   }
 
   // 5. prune networks no longer declared
@@ -265,6 +315,13 @@ function wavesOf(plan: Plan, waves: ApplyOptions['waves']): ReadonlyArray<readon
     });
   }
   return waves;
+}
+
+/** Whether the container binds a fixed host port (a port left to the engine, HostPort '', cannot clash). */
+function bindsHostPorts({ body }: CreateOptions): boolean {
+  return Object.values(body.HostConfig.PortBindings ?? {}).some((bindings) =>
+    bindings.some((binding) => binding.HostPort !== ''),
+  );
 }
 
 /** Runs one container's engine calls; an engine error that does not name the container gets its name. */

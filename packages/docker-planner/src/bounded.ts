@@ -4,6 +4,15 @@ export type Settled<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: unknown };
 
+/** The outcome of `run`, never a rejection. */
+export async function settle<T>(run: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /**
  * Runs `task` over every item with at most `limit` running at once and waits for ALL of them, failed or
  * not: a failure never leaves other operations running unobserved. Results are in the order of `items`.
@@ -18,11 +27,7 @@ export async function settleBounded<I, T>(
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
-      try {
-        results[index] = { ok: true, value: await task(items[index] as I) };
-      } catch (error) {
-        results[index] = { ok: false, error };
-      }
+      results[index] = await settle(() => task(items[index] as I));
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -16,7 +16,7 @@ import type { TargetDeployment, VerifyResult } from './target.js';
 /** What the Docker steps need of a reconcile: the one Docker port and its settings. */
 export type DockerContext = Pick<
   ReconcileContext,
-  'engine' | 'registryAuth' | 'verifyPollMs' | 'clock' | 'log'
+  'engine' | 'registryAuth' | 'verifyPollMs' | 'applyConcurrency' | 'clock' | 'log'
 >;
 
 /** Observes the engine once and plans the target against it (SPEC section 7; plan() itself is pure). */
@@ -35,17 +35,23 @@ export async function planTarget(context: DockerContext, target: TargetDeploymen
 /**
  * Pulls first (the jobs' images too when `beforeStop` runs the jobs of a new deployment), then
  * networks, `beforeStop` (the beforeApply jobs), stop/remove, create/start in dependsOn order, prune; throws on the first failure.
+ * `imagesPresent`: the images pullImages() has just made sure of, not looked up again.
  */
 export async function applyTarget(
   context: DockerContext,
   planned: Plan,
   target: TargetDeployment,
-  beforeStop?: () => Promise<void>,
+  {
+    beforeStop,
+    imagesPresent,
+  }: { beforeStop?: (() => Promise<void>) | undefined; imagesPresent?: readonly string[] } = {},
 ): Promise<void> {
   const { log } = context;
   const { manifest } = target;
   await applyPlan(planned, await createOptionsOf(target), context.engine, {
     ...(context.registryAuth === undefined ? {} : { registryAuth: context.registryAuth }),
+    ...(imagesPresent === undefined ? {} : { imagesPresent }),
+    ...(context.applyConcurrency === undefined ? {} : { concurrency: context.applyConcurrency }),
     // Only a deploy that runs jobs pulls their images: a rollback or repair runs none.
     ...(beforeStop === undefined
       ? {}

@@ -16,6 +16,8 @@ afterEach(() => {
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const NEW_IMAGE = `registry.example.com/api:2@sha256:${'b'.repeat(64)}`;
+/** The image of `app` in manifestFiles(). */
+const APP_IMAGE = `registry.example.com/app:1@sha256:${'a'.repeat(64)}`;
 /** What is pulled for it: by digest, without the tag. */
 const PULLED = `registry.example.com/api@sha256:${'b'.repeat(64)}`;
 
@@ -65,5 +67,18 @@ describe('pulling before anything changes', () => {
       kind: 'converged',
       gitRevision: B,
     });
+  });
+
+  it('each image is looked up once per reconcile: the apply does not check again what the pull step found', async () => {
+    const { context, engine, setHead } = setup();
+    await runReconcile(context, { trigger: 'manual' });
+    setHead(B);
+    engine.images.add(NEW_IMAGE);
+    const callsBefore = engine.calls.length;
+    const outcome = await runReconcile(context, { trigger: 'manual' });
+    expect(outcome).toMatchObject({ kind: 'converged', changed: true });
+    const lookups = engine.calls.slice(callsBefore).filter((call) => call.startsWith('imageExists '));
+    expect(lookups).toHaveLength(2);
+    expect(new Set(lookups)).toEqual(new Set([`imageExists ${NEW_IMAGE}`, `imageExists ${APP_IMAGE}`]));
   });
 });

@@ -5,8 +5,8 @@ import type { TargetDeployment } from './target.js';
 /**
  * SPEC section 7: every image of the target (containers and jobs) is on the host before running-config switches and
  * anything running stops, so a registry that is down or cuts a pull off fails the reconcile with
- * nothing changed (outcome `failed`, retried on the next poll, never quarantined). applyPlan's own
- * pull then finds every image present.
+ * nothing changed (outcome `failed`, retried on the next poll, never quarantined). Returns every image
+ * of the target, all on the host now: applyPlan need not look them up again.
  */
 export async function pullImages(context: DockerContext, target: TargetDeployment): Promise<string[]> {
   const { engine, log } = context;
@@ -16,7 +16,6 @@ export async function pullImages(context: DockerContext, target: TargetDeploymen
     ...Object.values(target.manifest?.jobs ?? {}),
   ];
   const images = [...new Set(specs.map((spec) => spec.image))];
-  const pulled: string[] = [];
   for (const image of images) {
     if (await engine.imageExists(image)) continue;
     const ref = pullReference(image);
@@ -31,7 +30,6 @@ export async function pullImages(context: DockerContext, target: TargetDeploymen
         },
       );
     }
-    pulled.push(ref);
   }
-  return pulled;
+  return images;
 }

@@ -15,6 +15,8 @@ export interface ReconcileContext {
   readonly registryAuth?: RegistryAuthLookup;
   /** How often verification inspects the containers (default 1000 ms). */
   readonly verifyPollMs?: number;
+  /** At most this many pulls, stops or creates + starts at once (default DEFAULT_APPLY_CONCURRENCY). */
+  readonly applyConcurrency?: number;
   readonly store: SnapshotStore;
   readonly quarantine: Quarantine;
   readonly clock: Clock;

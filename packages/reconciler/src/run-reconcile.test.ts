@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_APPLY_CONCURRENCY } from '@stow/docker-planner';
 import { FakeEngine } from '@stow/docker-planner/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeOf } from './outcome.js';
@@ -254,5 +255,42 @@ describe('runReconcile', () => {
     const outcome = await runReconcile(context, { trigger: 'manual' });
     expect(outcome).toMatchObject({ kind: 'failed', step: 'lock' });
     await held.release();
+  });
+});
+
+/** A fake engine whose starts take a little while, counting how many run at once. */
+class SlowStarts extends FakeEngine {
+  inFlight = 0;
+  peakStarts = 0;
+  override async startContainer(id: string): Promise<void> {
+    this.inFlight++;
+    this.peakStarts = Math.max(this.peakStarts, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await super.startContainer(id);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe('runReconcile: apply concurrency', () => {
+  it.each([
+    [2, 2],
+    [undefined, DEFAULT_APPLY_CONCURRENCY],
+  ])('applyConcurrency %s starts at most %s containers at once', async (applyConcurrency, peak) => {
+    const engine = new SlowStarts();
+    const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
+    const { context, cleanup } = testContext(
+      fakeSource(new Map([[A, manifestFiles('web', names)]]), () => A),
+      engine,
+    );
+    cleanups.push(cleanup);
+    const outcome = await runReconcile(
+      { ...context, ...(applyConcurrency === undefined ? {} : { applyConcurrency }) },
+      { trigger: 'manual' },
+    );
+    expect(outcome).toMatchObject({ kind: 'converged', changed: true });
+    expect(engine.peakStarts).toBe(peak);
   });
 });

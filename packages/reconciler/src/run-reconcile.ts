@@ -216,8 +216,8 @@ async function reconcileLocked(
       environment,
       daemonBaseUrl,
     });
-    await step('pull', () => pullImages(context, target));
-    return await applyRevision(context, host, prepared, summary, runsJobs);
+    const imagesPresent = await step('pull', () => pullImages(context, target));
+    return await applyRevision(context, host, prepared, summary, { runsJobs, imagesPresent });
   } finally {
     await store.discardStaging(stagingDir).catch((error: unknown) => {
       // prepare() empties staging at the next reconcile.
@@ -232,7 +232,7 @@ async function applyRevision(
   host: HostChanges,
   prepared: PreparedRevision,
   summary: ReturnType<typeof summarise>,
-  runsJobs: boolean,
+  { runsJobs, imagesPresent }: { runsJobs: boolean; imagesPresent: readonly string[] },
 ): Promise<ReconcileOutcome> {
   const { store, quarantine, log } = context;
   const hash = prepared.hashes.deploymentHash;
@@ -257,7 +257,7 @@ async function applyRevision(
     const beforeStop = runsJobs
       ? () => runJobs(context, target, 'beforeApply', redact, jobs, host.forensics)
       : undefined;
-    await applyTarget(context, await planTarget(context, target), target, beforeStop);
+    await applyTarget(context, await planTarget(context, target), target, { beforeStop, imagesPresent });
     const verified = await verifyTarget(context, target);
     if (!verified.ok) failure = { step: 'verify', reason: verified.reason };
     else if (runsJobs) await runJobs(context, target, 'afterVerify', redact, jobs, host.forensics);

@@ -66,6 +66,8 @@ export class FakeEngine implements DockerEngine {
   readonly silentPull = new Set<string>();
   /** Container names whose start fails (e.g. a host port in use). */
   readonly failStart = new Set<string>();
+  /** Container names whose stop fails (the engine could not stop it). */
+  readonly failStop = new Set<string>();
   readonly networksInUse = new Set<string>();
   /** Set to make every call fail as if the socket were gone. */
   unreachable = false;
@@ -226,6 +228,15 @@ export class FakeEngine implements DockerEngine {
     this.record(`stop ${id} t=${timeoutSeconds}`);
     await this.latency();
     const c = this.containers.get(id);
+    if (c && this.failStop.has(c.name)) {
+      throw new DockerPlannerError(
+        'STOP_FAILED',
+        `stopping container ${id}: tried to kill container, but did not receive an exit event`,
+        {
+          container: id,
+        },
+      );
+    }
     if (c && c.state !== 'exited') {
       // A job still running is killed: 137 like SIGKILL.
       const exitCode = c.pendingExit ? 137 : 0;
