@@ -35,6 +35,12 @@ describe('evaluate', () => {
       'restarted 2 times (last exit 137, OOM killed), now restarting',
     ],
     [
+      'restarting after exit 137, the OOM flag not (yet) set by the engine',
+      [running('web', { status: 'restarting', restartCount: 2, exitCode: 137, oomKilled: false })],
+      false,
+      'restarted 2 times (last exit 137, SIGKILL: the OOM killer or a kill), now restarting',
+    ],
+    [
       'running again after an OOM kill (the engine reset its exit code)',
       [running('web', { restartCount: 1, exitCode: 0, oomKilled: true })],
       false,

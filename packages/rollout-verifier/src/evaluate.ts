@@ -89,6 +89,11 @@ function lastExitOf(observation: Extract<Observation, { exists: true }>): string
   if (observation.status !== 'running' && observation.exitCode !== 0)
     parts.push(`last exit ${observation.exitCode}`);
   if (observation.oomKilled) parts.push('OOM killed');
+  // Docker 20.10 sets OOMKilled from an event that can arrive after the exit it belongs to: a
+  // container the restart policy brings back was seen restarting with exit 137 and the flag unset.
+  // Exit 137 is SIGKILL, which is what the OOM killer sends: say so rather than say nothing.
+  else if (observation.status !== 'running' && observation.exitCode === 137)
+    parts.push('SIGKILL: the OOM killer or a kill');
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
