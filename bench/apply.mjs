@@ -20,7 +20,7 @@ import {
   removeLabelled,
   timedLog,
 } from './lib/engine-deployment.mjs';
-import { machineDescription, markdownTable, median } from './lib/measure.mjs';
+import { loadAverageLine, machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,30').split(',').map(Number);
 // Apply bounds to compare, each run in every round (default: the product's own).
@@ -193,12 +193,7 @@ try {
   console.log(
     `machine: ${machineDescription()}; Docker Engine ${(await docker.version()).Version}; docker-compose ${composeVersion}`,
   );
-  console.log(
-    `load average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; after: ${(await import('node:os'))
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}\n`,
-  );
+  console.log(loadAverageLine(loadBefore));
   const stats = (rounds) => {
     const all = rounds.flatMap((r) => [...r.down.values()]);
     return { median: median(all), max: Math.max(...all), samples: all.length };

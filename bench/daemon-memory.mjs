@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort, writeSelfSignedTls } from './lib/daemon-config.mjs';
 import { deploymentRepo, docker, prepareEngineHost, removeLabelled } from './lib/engine-deployment.mjs';
-import { machineDescription, markdownTable } from './lib/measure.mjs';
+import { loadAverageLine, machineDescription, markdownTable } from './lib/measure.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
@@ -124,12 +124,7 @@ try {
   }
   console.log(`daemon memory: ${REQUESTS} requests after the first reconcile; RSS from /proc`);
   console.log(`machine: ${machineDescription()}; Docker Engine ${(await docker.version()).Version}`);
-  console.log(
-    `load average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}\n`,
-  );
+  console.log(loadAverageLine(loadBefore));
   console.log(
     markdownTable(
       ['process', 'idle MiB', `after ${REQUESTS} requests MiB`, 'peak MiB', 'target (<= 75 / <= 110)'],

@@ -15,7 +15,7 @@ import {
   removeLabelled,
   timedLog,
 } from './lib/engine-deployment.mjs';
-import { machineDescription, markdownTable, median } from './lib/measure.mjs';
+import { loadAverageLine, machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const COUNT = Number(process.env.BENCH_CONTAINERS ?? 10);
 const STABLE_SECONDS = Number(process.env.BENCH_STABLE_SECONDS ?? 3);
@@ -49,12 +49,7 @@ try {
     `rollback benchmark: ${COUNT} containers, stableSeconds ${STABLE_SECONDS}, median of ${ROUNDS}`,
   );
   console.log(`machine: ${machineDescription()}; Docker Engine ${(await docker.version()).Version}`);
-  console.log(
-    `load average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}\n`,
-  );
+  console.log(loadAverageLine(loadBefore));
   const total = median(rounds.map((r) => r.total));
   console.log(
     markdownTable(

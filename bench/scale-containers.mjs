@@ -14,7 +14,7 @@ import {
   removeLabelled,
   timedLog,
 } from './lib/engine-deployment.mjs';
-import { machineDescription, markdownTable, median } from './lib/measure.mjs';
+import { loadAverageLine, machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,30,100').split(',').map(Number);
 const NOOP_RUNS = 5;
@@ -72,12 +72,7 @@ for (const count of SIZES) {
 
 console.log(`scale (containers): noop median of ${NOOP_RUNS}, replace median of ${REPLACE_RUNS}`);
 console.log(`machine: ${machineDescription()}; Docker Engine ${(await docker.version()).Version}`);
-console.log(
-  `load average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; after: ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}\n`,
-);
+console.log(loadAverageLine(loadBefore));
 console.log(
   markdownTable(
     [

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { hashDeployment } from '@stow/content-hasher';
 import { createGitlabClient, extractSubfolderArchive } from '@stow/gitlab-client';
 import { decryptTree, findSopsFiles } from '@stow/sops-decrypt';
-import { machineDescription, markdownTable, median } from './lib/measure.mjs';
+import { loadAverageLine, machineDescription, markdownTable, median } from './lib/measure.mjs';
 
 const TOKEN = 'glpat-bench-token';
 const SUBFOLDER = 'deploy-host.example.com';
@@ -110,12 +110,7 @@ async function main() {
   }
   console.log('scale (tree size): fetch + decrypt + hash, in process, warm archive cache');
   console.log(`machine: ${machineDescription()}`);
-  console.log(
-    `load average before: ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}\n`,
-  );
+  console.log(loadAverageLine(loadBefore));
   console.log(
     markdownTable(['tree', 'fetch ms', 'decrypt ms', 'hash ms', 'total ms', 'MiB/s', 'runs'], rows),
   );

@@ -41,3 +41,9 @@ export function markdownTable(header, rows) {
   const line = (cells) => `| ${cells.map((cell) => String(cell).replaceAll('|', '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
+
+/** `load average before: 0.8 1.3 4.4; after: 9.1 7.0 6.1` (a bench's first line of context). */
+export function loadAverageLine(before) {
+  const format = (loads) => loads.map((l) => l.toFixed(1)).join(' ');
+  return `load average before: ${format(before)}; after: ${format(os.loadavg())}\n`;
+}
