@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobsDeployment, siteVolume } from './support/jobs-yaml.js';
+import { cleanupWithSiteVolume, jobsDeployment } from './support/jobs-yaml.js';
 import { CLI } from './support/run-stow.js';
 import { Scenario } from './support/scenario.js';
 
@@ -28,13 +28,7 @@ beforeAll(async () => {
   const outcome = await s.reconcile();
   if (outcome.kind !== 'converged') throw new Error(`first deploy failed: ${JSON.stringify(outcome)}`);
 });
-afterAll(async () => {
-  await s.cleanup();
-  await s.docker
-    .getVolume(siteVolume(s))
-    .remove()
-    .catch(() => undefined);
-});
+afterAll(() => cleanupWithSiteVolume(s));
 
 describe('kill -9 during a job', () => {
   it('recovers with no job container left and the deployment converged', async () => {

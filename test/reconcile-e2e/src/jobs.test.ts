@@ -2,7 +2,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { newKey, sopsEncrypt } from '@stow/sops-decrypt/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobsDeploymentOptions, jobsDeployment, siteVolume } from './support/jobs-yaml.js';
+import { cleanupWithSiteVolume, type JobsDeploymentOptions, jobsDeployment } from './support/jobs-yaml.js';
 import { CLI, runStow } from './support/run-stow.js';
 import { Scenario } from './support/scenario.js';
 
@@ -53,13 +53,7 @@ beforeAll(async () => {
   });
   await s.start(`keys: ${keys}\n`);
 });
-afterAll(async () => {
-  await s.cleanup();
-  await s.docker
-    .getVolume(siteVolume(s))
-    .remove()
-    .catch(() => undefined);
-});
+afterAll(() => cleanupWithSiteVolume(s));
 
 describe('jobs on the real engine', () => {
   it('a migration writes to the volume the new container serves, and its container is removed', async () => {

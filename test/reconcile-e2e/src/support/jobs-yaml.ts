@@ -18,6 +18,15 @@ const HEALTHCHECK =
 /** The named volume the migration writes and web serves (httpd -h /www). */
 export const siteVolume = (s: Scenario) => s.name('site');
 
+/** The scenario's cleanup, then its site volume (the containers using it are gone by then). */
+export async function cleanupWithSiteVolume(s: Scenario): Promise<void> {
+  await s.cleanup();
+  await s.docker
+    .getVolume(siteVolume(s))
+    .remove()
+    .catch(() => undefined);
+}
+
 /**
  * `web` serves the named volume at /www (its port published on a random 127.0.0.1 port); the
  * beforeApply job `migrate` writes the site into that volume first.
